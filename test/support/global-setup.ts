@@ -1,0 +1,2 @@
+// Filled in with the database harness.
+export default function setup(): void {}
