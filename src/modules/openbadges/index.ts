@@ -1,0 +1,16 @@
+// Open Badges engine: reads badges of every version (0.5 to 3.0) from URLs, JSON, signed tokens and baked
+// images, verifies them (hosting, signatures, proofs, revocation, dates, recipient) and normalizes them.
+// Pure domain code: outbound HTTP only through the injected fetcher, time only through the injected clock.
+export { CHECK_CODES, type CheckCode } from './checks.ts';
+export { FetchError, OpenBadgesInputError } from './errors.ts';
+export { createSafeFetcher, type SafeFetcherOptions } from './fetcher.ts';
+export { createKeyCache } from './key-cache.ts';
+export { bakePng, unbakePng } from './png.ts';
+export {
+  hashRecipient,
+  matchRecipient,
+  type RecipientClaim,
+  type RecipientHashAlgorithm,
+} from './recipient.ts';
+export { bakeSvg, sanitizeSvg, unbakeSvg } from './svg.ts';
+export type * from './types.ts';

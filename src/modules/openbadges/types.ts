@@ -1,0 +1,99 @@
+import type { CryptoKey } from 'jose';
+
+export type BadgeInput =
+  | { kind: 'url'; url: string }
+  | { kind: 'jws'; jws: string }
+  | { kind: 'json'; json: unknown }
+  | { kind: 'image'; bytes: Uint8Array };
+
+export interface FetchResponse {
+  status: number;
+  /** Final URL after redirects. */
+  url: string;
+  contentType: string | null;
+  body: Uint8Array;
+  headers: Record<string, string>;
+}
+
+export type Fetcher = (url: string, opts?: { accept?: string[] }) => Promise<FetchResponse>;
+
+export interface CachedKey {
+  /** Issuer id that owns the key, as established when it was first fetched. */
+  owner: string;
+  key: CryptoKey;
+}
+
+export interface KeyCache {
+  get(id: string): CachedKey | undefined;
+  set(id: string, value: CachedKey): void;
+}
+
+export interface VerifyContext {
+  fetcher: Fetcher;
+  now: () => Date;
+  /** The earner's e-mail addresses. */
+  recipients: { address: string; verified: boolean }[];
+  keyCache?: KeyCache;
+}
+
+export type CheckStatus = 'passed' | 'warned' | 'failed';
+
+export interface Check {
+  code: string;
+  status: CheckStatus;
+  message: string;
+}
+
+export type BadgeVersion = '0.5' | '1.0' | '1.1' | '2.0' | '3.0';
+
+export interface NormalizedIssuer {
+  id: string;
+  name: string;
+  url: string | null;
+  email: string | null;
+  imageUrl: string | null;
+}
+
+export interface NormalizedEvidence {
+  id: string | null;
+  narrative: string | null;
+  name: string | null;
+  description: string | null;
+}
+
+export interface NormalizedAlignment {
+  targetName: string;
+  targetUrl: string | null;
+  targetDescription: string | null;
+  targetFramework: string | null;
+  targetCode: string | null;
+}
+
+export interface NormalizedBadge {
+  name: string;
+  description: string;
+  imageUrl: string | null;
+  criteriaUrl: string | null;
+  criteriaNarrative: string | null;
+  issuer: NormalizedIssuer;
+  badgeClassId: string | null;
+  issuedOn: string;
+  expires: string | null;
+  evidence: NormalizedEvidence[];
+  /** Free-text narrative attached to the award itself (OB 2.0 `narrative`, OB 3.0 subject `narrative`). */
+  narrative: string | null;
+  tags: string[];
+  alignments: NormalizedAlignment[];
+}
+
+export interface Verdict {
+  ok: boolean;
+  status: 'valid' | 'expired' | 'revoked' | 'invalid';
+  version: BadgeVersion | null;
+  assertionId: string | null;
+  recipient: { address: string } | null;
+  badge: NormalizedBadge | null;
+  original: { format: 'json' | 'jws' | 'vc-jwt'; text: string } | null;
+  image: { contentType: 'image/png' | 'image/svg+xml'; bytes: Uint8Array } | null;
+  checks: Check[];
+}
