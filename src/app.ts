@@ -1,0 +1,86 @@
+// buildApp(options) -> a Fastify instance with every plugin and module wired, and no side
+// effects beyond opening the database. main.ts listens; tests build the app the same way.
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.ts';
+import { type Database, openDatabase } from './db/client.ts';
+import { contractRoutes, loadContract, type OperationHandlers } from './http/contract.ts';
+import errors from './http/errors.ts';
+import { genReqId, loggerOptions } from './http/logging.ts';
+import security from './http/security.ts';
+import { operationsHandlers } from './modules/operations/index.ts';
+
+export interface AppOptions {
+  config: Config;
+  /** An open database; when absent the app opens `config.databaseUrl` and closes it on close. */
+  db?: Database;
+  /** Logger override for tests (`false` silences); production uses `config.logLevel`. */
+  logger?: boolean;
+  /** The clock; tests pass a fake one. */
+  now?: () => Date;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Database;
+    /** Every route as registered, so that a test can hold them against the contract. */
+    registeredRoutes: { method: string; url: string }[];
+  }
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    genReqId,
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimitBytes,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  });
+
+  const registeredRoutes: { method: string; url: string }[] = [];
+  app.decorate('registeredRoutes', registeredRoutes);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
+  });
+
+  const db = options.db ?? (await openDatabase(config.databaseUrl));
+  app.decorate('db', db);
+  if (!options.db) app.addHook('onClose', () => db.close());
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  // JSON only: a text/plain body is how cross-site "simple" requests would get in.
+  app.removeContentTypeParser(['text/plain']);
+
+  await app.register(errors);
+  await app.register(security, config);
+  await app.register(cookie);
+
+  const contract = loadContract();
+  if (config.docsEnabled) {
+    await app.register(swagger, {
+      mode: 'static',
+      specification: { document: structuredClone(contract.document) as never },
+    });
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      staticCSP: true,
+      uiConfig: { deepLinking: true, url: '/openapi.json' },
+    });
+  }
+
+  const handlers: OperationHandlers = {
+    ...operationsHandlers({ db, contract }),
+  };
+  await app.register(contractRoutes, { contract, handlers });
+  return app;
+}

@@ -1,0 +1,65 @@
+// The database client for the configured provider. Both generated clients have the same model
+// API (the models avoid provider-specific types), so the rest of the code is written against
+// one type, `Db`, whichever provider runs underneath.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as PostgresClient } from '../generated/prisma-postgres/client.ts';
+import { PrismaClient as SqliteClient } from '../generated/prisma-sqlite/client.ts';
+import { type Provider, parseDatabaseUrl } from './migrations.ts';
+
+export type Db = SqliteClient;
+
+export interface Database {
+  provider: Provider;
+  prisma: Db;
+  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL pool size per process. */
+  poolSize?: number;
+  /** Give up connecting to PostgreSQL after this long, so that /readyz answers promptly. */
+  connectTimeoutMs?: number;
+}
+
+export async function openDatabase(url: string, options: DatabaseOptions = {}): Promise<Database> {
+  const parsed = parseDatabaseUrl(url);
+  if (parsed.provider === 'sqlite') {
+    mkdirSync(dirname(parsed.file), { recursive: true });
+    // `timeout` is better-sqlite3's busy timeout: a writer waits for another instead of failing.
+    const adapter = new PrismaBetterSqlite3({ url: parsed.file, timeout: 5000 });
+    const prisma = new SqliteClient({ adapter });
+    // WAL lets readers proceed during a write; foreign keys are off by default in SQLite.
+    await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+    await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+    await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+    return {
+      provider: 'sqlite',
+      prisma,
+      ping: async () => {
+        await prisma.$queryRawUnsafe('SELECT 1');
+      },
+      close: () => prisma.$disconnect(),
+    };
+  }
+  const adapter = new PrismaPg({
+    connectionString: parsed.url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+    idleTimeoutMillis: 30_000,
+  });
+  const prisma = new PostgresClient({ adapter }) as unknown as Db;
+  return {
+    provider: 'postgres',
+    prisma,
+    ping: async () => {
+      await prisma.$queryRawUnsafe('SELECT 1');
+    },
+    close: () => prisma.$disconnect(),
+  };
+}

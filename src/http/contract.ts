@@ -1,0 +1,158 @@
+// Contract-first routing: openapi.yaml is read once, and every route is registered from its
+// operations (fastify-openapi-glue), so request validation and response serialization use the
+// document's own schemas. Handlers are looked up by operationId; a missing handler, or a
+// handler for no operation, stops the app from building.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import type {
+  FastifyInstance,
+  FastifySchema,
+  RouteHandlerMethod,
+  RouteOptions,
+  RouteShorthandOptions,
+} from 'fastify';
+import openapiGlue from 'fastify-openapi-glue';
+import { parse as parseYaml } from 'yaml';
+
+export const CONTRACT_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
+
+export type SecurityRequirement = Record<string, string[]>;
+
+export interface OperationInfo {
+  operationId: string;
+  method: string;
+  path: string;
+  security: SecurityRequirement[];
+  tags: string[];
+}
+
+/** What a module provides for one operation: a handler, or route options with a handler. */
+export type OperationHandler = RouteHandlerMethod | (RouteShorthandOptions & { handler: RouteHandlerMethod });
+export type OperationHandlers = Record<string, OperationHandler>;
+
+interface OpenApiOperation {
+  operationId?: string;
+  security?: SecurityRequirement[];
+  tags?: string[];
+}
+
+export interface Contract {
+  document: Record<string, unknown>;
+  yaml: string;
+  json: string;
+  operations: Map<string, OperationInfo>;
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+let cached: Contract | undefined;
+
+export function loadContract(path = CONTRACT_PATH): Contract {
+  if (path === CONTRACT_PATH && cached) return cached;
+  const yaml = readFileSync(path, 'utf8');
+  const document = parseYaml(yaml) as Record<string, unknown>;
+  const globalSecurity = (document.security as SecurityRequirement[] | undefined) ?? [];
+  const operations = new Map<string, OperationInfo>();
+  const paths = (document.paths ?? {}) as Record<string, Record<string, OpenApiOperation>>;
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      if (!op.operationId) throw new Error(`${method.toUpperCase()} ${path} has no operationId`);
+      operations.set(op.operationId, {
+        operationId: op.operationId,
+        method: method.toUpperCase(),
+        path,
+        security: op.security ?? globalSecurity,
+        tags: op.tags ?? [],
+      });
+    }
+  }
+  const contract = { document, yaml, json: JSON.stringify(document), operations };
+  if (path === CONTRACT_PATH) cached = contract;
+  return contract;
+}
+
+/** Operations in the contract with no handler, and handlers with no operation. */
+export function contractDrift(
+  contract: Contract,
+  handlers: OperationHandlers,
+): { unhandled: string[]; unknown: string[] } {
+  return {
+    unhandled: [...contract.operations.keys()].filter((id) => !(id in handlers)).sort(),
+    unknown: Object.keys(handlers)
+      .filter((id) => !contract.operations.has(id))
+      .sort(),
+  };
+}
+
+// ajv-formats is CommonJS with a default export that NodeNext sees one level down.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(options: AjvOptions): Ajv {
+  const ajv = new Ajv({
+    // Unknown fields are an error the client must hear about, never silently dropped.
+    removeAdditional: false,
+    useDefaults: true,
+    allErrors: true,
+    strict: false,
+    ...options,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+export interface ContractRoutesOptions {
+  contract: Contract;
+  handlers: OperationHandlers;
+}
+
+/**
+ * Registers every operation of the contract. Query strings, paths and headers are coerced
+ * from strings (that is their nature); JSON bodies are not: `"13"` is not a number.
+ */
+export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesOptions): Promise<void> {
+  const { contract, handlers } = opts;
+  const drift = contractDrift(contract, handlers);
+  if (drift.unhandled.length || drift.unknown.length) {
+    throw new Error(
+      `openapi.yaml and the handlers disagree: operations without handler [${drift.unhandled.join(', ')}], handlers without operation [${drift.unknown.join(', ')}]`,
+    );
+  }
+  const bodyAjv = makeAjv({ coerceTypes: false });
+  const partsAjv = makeAjv({ coerceTypes: 'array' });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : partsAjv).compile(schema as Record<string, unknown>),
+  );
+  app.addHook('onRoute', (route) => {
+    const schema = route.schema as (FastifySchema & { querystring?: Record<string, unknown> }) | undefined;
+    if (
+      schema?.querystring &&
+      schema.querystring.type === 'object' &&
+      !('additionalProperties' in schema.querystring)
+    ) {
+      schema.querystring.additionalProperties = false;
+    }
+  });
+  await app.register(openapiGlue, {
+    specification: structuredClone(contract.document),
+    operationResolver: (operationId: string): RouteOptions => {
+      const handler = handlers[operationId];
+      const info = contract.operations.get(operationId);
+      if (!handler || !info) throw new Error(`no handler for ${operationId}`);
+      const options = typeof handler === 'function' ? { handler } : handler;
+      return {
+        ...options,
+        config: { ...(options.config as object | undefined), operation: info },
+      } as RouteOptions;
+    },
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    operation?: OperationInfo;
+  }
+}

@@ -1,0 +1,64 @@
+// The one error catalogue: every problem the service answers with has a stable snake_case
+// `code`, an HTTP status and a title here. Modules add their own codes to CATALOGUE (and to
+// the `ProblemCode` enum in openapi.yaml; a test keeps the two equal).
+
+export const CATALOGUE = {
+  validation_failed: { status: 400, title: 'The request is not valid' },
+  malformed_body: { status: 400, title: 'The request body cannot be parsed' },
+  unauthenticated: { status: 401, title: 'Authentication is required' },
+  forbidden: { status: 403, title: 'This request is not allowed' },
+  not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  not_acceptable: { status: 406, title: 'No acceptable representation' },
+  conflict: { status: 409, title: 'The request conflicts with the current state' },
+  body_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  rate_limited: { status: 429, title: 'Too many requests' },
+  internal_error: { status: 500, title: 'Internal server error' },
+  database_unavailable: { status: 503, title: 'The database is unavailable' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ProblemCode = keyof typeof CATALOGUE;
+
+export interface FieldError {
+  /** Where the offending value is: body, query, path or header. */
+  in: 'body' | 'query' | 'path' | 'header';
+  /** JSON Pointer to the value inside that location (`/emails/0`), `''` for the whole. */
+  pointer: string;
+  message: string;
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code: string;
+  requestId?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+/** Raise this anywhere in a handler or service; the error handler turns it into the response. */
+export class Problem extends Error {
+  readonly status: number;
+  readonly title: string;
+  constructor(
+    readonly code: ProblemCode,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    const entry = CATALOGUE[code];
+    super(detail ?? entry.title);
+    this.name = 'Problem';
+    this.status = entry.status;
+    this.title = entry.title;
+  }
+}
+
+/** Problem types are URNs: stable across deployments, and the code is readable in them. */
+export function problemType(code: string): string {
+  return `urn:badge-backpack:problem:${code}`;
+}

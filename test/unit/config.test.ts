@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, SETTINGS, settingsTable } from '../../src/config.ts';
+
+describe('loadConfig', () => {
+  it('has defaults that make the embedded mode work', () => {
+    const config = loadConfig({});
+    expect(config.databaseUrl).toBe('file:./data/backpack.db');
+    expect(config.port).toBe(3000);
+    expect(config.migrateOnStart).toBe(true);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.publicUrl.href).toBe('http://localhost:3000/');
+  });
+
+  it('does not migrate PostgreSQL on start unless asked', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db/x' }).migrateOnStart).toBe(false);
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/x', MIGRATE_ON_START: 'true' }).migrateOnStart).toBe(
+      true,
+    );
+  });
+
+  it('parses lists and booleans', () => {
+    const config = loadConfig({
+      CORS_ORIGINS: 'https://a.example, http://localhost:5173',
+      TRUST_PROXY: 'yes',
+    });
+    expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
+    expect(config.trustProxy).toBe(true);
+  });
+
+  it('names every offending variable and what it expects', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        DATABASE_URL: 'mysql://x',
+        PORT: '70000',
+        CORS_ORIGINS: 'https://a.example/path',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.map((p) => p.variable).sort();
+    expect(problems).toEqual(['CORS_ORIGINS', 'DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+    expect((error as ConfigError).message).toContain(
+      'DATABASE_URL: expected file:<path>, postgres://... or postgresql://...',
+    );
+    expect((error as ConfigError).message).toContain(
+      'PORT: expected an integer from 0 to 65535, got "70000"',
+    );
+  });
+
+  it('refuses a PostgreSQL URL that does not parse', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://[bad' })).toThrow(ConfigError);
+  });
+
+  it('is documented: the README shows the settings table as the code defines it', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(settingsTable());
+    for (const setting of Object.values(SETTINGS)) expect(readme).toContain(`| \`${setting.variable}\` |`);
+  });
+});
