@@ -6,10 +6,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
+import auth from './http/auth.ts';
 import { contractRoutes, loadContract, type OperationHandlers } from './http/contract.ts';
 import errors from './http/errors.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
+import { type AccountsModule, createAccounts } from './modules/accounts/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
 
 export interface AppOptions {
@@ -27,7 +29,13 @@ declare module 'fastify' {
     db: Database;
     /** Every route as registered, so that a test can hold them against the contract. */
     registeredRoutes: { method: string; url: string }[];
+    /** The domain services, for jobs and for tests that need to set up state. */
+    services: Services;
   }
+}
+
+export interface Services {
+  accounts: AccountsModule;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -65,6 +73,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(security, config);
   await app.register(cookie);
 
+  const now = options.now ?? (() => new Date());
+  const accounts = createAccounts({ prisma: db.prisma, config, now });
+  const services: Services = { accounts };
+  app.decorate('services', services);
+
+  await app.register(auth, {
+    cookieName: accounts.cookieName,
+    trustedOrigins: [config.publicUrl.origin, ...config.corsOrigins],
+    resolvers: accounts.resolvers,
+  });
+
   const contract = loadContract();
   if (config.docsEnabled) {
     await app.register(swagger, {
@@ -80,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const handlers: OperationHandlers = {
     ...operationsHandlers({ db, contract }),
+    ...accounts.handlers,
   };
   await app.register(contractRoutes, { contract, handlers });
   return app;

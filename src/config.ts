@@ -27,6 +27,8 @@ export interface Config {
   rateLimitWindowMs: number;
   shutdownTimeoutMs: number;
   docsEnabled: boolean;
+  sessionTtlHours: number;
+  sessionIdleHours: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -220,6 +222,20 @@ export const SETTINGS = {
     default: 'true',
     expected: 'true or false',
     parse: boolean,
+  },
+  sessionTtlHours: {
+    variable: 'SESSION_TTL_HOURS',
+    description: 'A session ends this many hours after sign-in, however active.',
+    default: '720',
+    expected: 'an integer from 1 to 8760',
+    parse: integer(1, 8760),
+  },
+  sessionIdleHours: {
+    variable: 'SESSION_IDLE_HOURS',
+    description: 'A session unused for this many hours ends.',
+    default: '168',
+    expected: 'an integer from 1 to 8760',
+    parse: integer(1, 8760),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 

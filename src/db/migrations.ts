@@ -262,8 +262,30 @@ function trackAdapters(
   };
 }
 
+/**
+ * The engine replays migrations on a shadow database through `executeRaw`, one migration file
+ * per call, and better-sqlite3 prepares one statement at a time ("contains more than one
+ * statement"). A parameterless script is therefore run with `executeScript` instead.
+ */
+function runScriptsWhole(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  const executeRaw = adapter.executeRaw.bind(adapter);
+  adapter.executeRaw = async (query) => {
+    if (query.args.length === 0 && /;\s*\S/.test(query.sql)) {
+      await adapter.executeScript(query.sql);
+      return 0;
+    }
+    return executeRaw(query);
+  };
+  return adapter;
+}
+
 function sqliteConnection(file: string): Connection {
-  return trackAdapters(new PrismaBetterSqlite3({ url: file }), async () => {});
+  const inner = new PrismaBetterSqlite3({ url: file });
+  return trackAdapters(
+    inner,
+    async () => {},
+    async () => runScriptsWhole(await inner.connectToShadowDb()),
+  );
 }
 
 function withDatabase(url: string, database: string): string {

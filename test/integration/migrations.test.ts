@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   applyMigrations,
   diffModelsAgainstMigrations,
@@ -15,7 +15,7 @@ import {
 } from '../../src/db/migrations.ts';
 
 const PRISMA_ROOT = fileURLToPath(new URL('../../prisma/', import.meta.url));
-const POSTGRES_SERVER = process.env.TEST_POSTGRES_URL;
+const POSTGRES_SERVER = inject('postgresUrl') ?? undefined;
 
 interface MigrationRow {
   migration_name: string;
