@@ -14,3 +14,4 @@ export {
 } from './recipient.ts';
 export { bakeSvg, sanitizeSvg, unbakeSvg } from './svg.ts';
 export type * from './types.ts';
+export { verifyBadge } from './verify.ts';
