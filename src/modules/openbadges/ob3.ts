@@ -1,35 +1,464 @@
+import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import jsonld from 'jsonld';
 import type { CheckList } from './checks.ts';
+import { checkDates, checkRecipient, fetchJson } from './common.ts';
+import { base58btcDecode, resolveVerificationMethod } from './did.ts';
+import { documentLoader, knownContext } from './jsonld-loader.ts';
 import type { Ob2Outcome } from './ob2.ts';
-import type { VerifyContext } from './types.ts';
-import { asArray, type JsonRecord, strings } from './util.ts';
+import type { RecipientClaim } from './recipient.ts';
+import { ob3AchievementCredentialSchema, ob3EndorsementCredentialSchema, validateSchema } from './schemas.ts';
+import type { NormalizedBadge, VerifyContext } from './types.ts';
+import {
+  asArray,
+  canonicalJson,
+  isHttpUrl,
+  isRecord,
+  type JsonRecord,
+  refId,
+  sha256Hex,
+  str,
+  strings,
+} from './util.ts';
 
-const VC_CONTEXTS = new Set([
-  'https://www.w3.org/2018/credentials/v1',
-  'https://www.w3.org/ns/credentials/v2',
-]);
+const VC_V1 = 'https://www.w3.org/2018/credentials/v1';
+const VC_V2 = 'https://www.w3.org/ns/credentials/v2';
+const OB3_CURRENT = 'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json';
+const OB3_CONTEXT = /^https:\/\/purl\.imsglobal\.org\/spec\/ob\/v3p0\/context(-3\.0\.\d+)?\.json$/;
+const CANONICAL_SCHEMA = /^https:\/\/purl\.imsglobal\.org\/spec\/ob\/v3p0\/schema\/json\//;
+const MAX_STATUS_LIST_BYTES = 16 * 1024 * 1024;
 
 export function isVerifiableCredential(doc: JsonRecord): boolean {
   return (
-    asArray(doc['@context']).some((c) => typeof c === 'string' && VC_CONTEXTS.has(c)) ||
+    asArray(doc['@context']).some((c) => c === VC_V1 || c === VC_V2) ||
     strings(doc.type).includes('VerifiableCredential')
   );
 }
 
-export async function verifyCredential(
-  _doc: JsonRecord,
-  _source: { format: 'json' | 'vc-jwt'; text: string },
-  _ctx: VerifyContext,
-  checks: CheckList,
-): Promise<Ob2Outcome> {
-  checks.fail('proof_unsupported', 'OB 3.0 is not verified yet');
-  return { version: '3.0', assertionId: null, recipient: null, badge: null, original: null, imageRefs: [] };
+function contextChecks(doc: JsonRecord, checks: CheckList): boolean {
+  const contexts = asArray(doc['@context']);
+  const first = contexts[0];
+  if (first !== VC_V2 && first !== VC_V1) {
+    checks.fail('context_valid', `the first @context must be ${VC_V2}`);
+    return false;
+  }
+  const ob = contexts.find((c): c is string => typeof c === 'string' && OB3_CONTEXT.test(c));
+  if (!ob) {
+    checks.fail('context_valid', 'the Open Badges 3.0 context is missing');
+    return false;
+  }
+  const unknown = contexts.filter((c) => typeof c === 'string' && !knownContext(c));
+  if (unknown.length) {
+    checks.fail('context_valid', `unknown context ${unknown.join(', ')} (contexts are never fetched)`);
+    return false;
+  }
+  if (first === VC_V1 || ob !== OB3_CURRENT) {
+    checks.warn(
+      'context_valid',
+      `outdated context (${first === VC_V1 ? 'VCDM 1.1' : ob}); current is VCDM 2.0 with ${OB3_CURRENT}`,
+    );
+  } else {
+    checks.pass('context_valid');
+  }
+  return true;
 }
 
+async function canonize(doc: unknown): Promise<string> {
+  return jsonld.canonize(doc, {
+    algorithm: 'RDFC-1.0',
+    format: 'application/n-quads',
+    documentLoader,
+    safe: true,
+  });
+}
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** eddsa-rdfc-2022 (and its earlier name eddsa-2022, and Ed25519Signature2020): the same RDFC + SHA-256 + Ed25519 recipe. */
+async function verifyEd25519Proof(doc: JsonRecord, proof: JsonRecord, key: KeyObject): Promise<boolean> {
+  const proofValue = str(proof.proofValue);
+  if (!proofValue?.startsWith('z')) return false;
+  const signature = base58btcDecode(proofValue.slice(1));
+  if (signature?.length !== 64) return false;
+  const { proof: _omit, ...unsecured } = doc;
+  const docHash = sha256(await canonize(unsecured));
+  const { proofValue: _pv, ...config } = proof;
+  const candidates: unknown[] = [doc['@context']];
+  if (proof.type === 'Ed25519Signature2020')
+    candidates.push('https://w3id.org/security/suites/ed25519-2020/v1');
+  for (const context of candidates) {
+    const configHash = sha256(await canonize({ ...config, '@context': context }));
+    if (cryptoVerify(null, Buffer.concat([configHash, docHash]), key, signature)) return true;
+  }
+  return false;
+}
+
+async function proofChecks(
+  doc: JsonRecord,
+  ctx: VerifyContext,
+  checks: CheckList,
+  issuerId: string | null,
+): Promise<void> {
+  const proofs = asArray(doc.proof).filter(isRecord);
+  if (proofs.length === 0) {
+    checks.fail('proof_valid', 'the credential has no proof');
+    return;
+  }
+  for (const proof of proofs) {
+    const type = str(proof.type);
+    const suite = str(proof.cryptosuite);
+    const ed =
+      (type === 'DataIntegrityProof' && (suite === 'eddsa-rdfc-2022' || suite === 'eddsa-2022')) ||
+      type === 'Ed25519Signature2020';
+    if (!ed) {
+      checks.fail(
+        'proof_unsupported',
+        `proof ${type ?? '(no type)'}${suite ? `/${suite}` : ''} is not verified by this service`,
+      );
+      continue;
+    }
+    const vm = str(proof.verificationMethod);
+    if (!vm) {
+      checks.fail('proof_valid', 'the proof has no verificationMethod');
+      continue;
+    }
+    const resolved = await resolveVerificationMethod(vm, ctx.fetcher);
+    if (typeof resolved === 'string') {
+      checks.fail('proof_valid', resolved);
+      continue;
+    }
+    if (resolved.how === 'document' && resolved.controller !== issuerId) {
+      checks.fail(
+        'key_owned_by_issuer',
+        `key ${vm} is controlled by ${resolved.controller ?? '(nobody)'}, not the issuer`,
+      );
+    } else if (resolved.how === 'fragment' && resolved.controller !== issuerId) {
+      checks.fail('key_owned_by_issuer', `key ${vm} is not under the issuer id ${issuerId ?? ''}`);
+    } else if (resolved.how === 'document') {
+      checks.pass('key_owned_by_issuer', `key ${vm} is controlled by the issuer`);
+    } else {
+      // did:key and multikey fragments carry the key themselves: nothing published by the issuer vouches for them.
+      checks.warn('key_owned_by_issuer', `key ${vm} is self-describing; no issuer document confirms it`);
+    }
+    try {
+      if (await verifyEd25519Proof(doc, proof, resolved.key)) {
+        checks.pass('proof_valid', `${type}${suite ? `/${suite}` : ''} proof verifies`);
+      } else {
+        checks.fail('proof_valid', 'the proof does not verify');
+      }
+    } catch (err) {
+      checks.fail(
+        'proof_valid',
+        `the credential cannot be canonicalized: ${(err as Error).message.slice(0, 200)}`,
+      );
+    }
+  }
+}
+
+function bitAt(encodedList: string, index: number): boolean | null {
+  // Bitstring Status List: multibase base64url ('u') of a GZIP'd bitstring, most significant bit first.
+  const b64 = encodedList.startsWith('u') ? encodedList.slice(1) : encodedList;
+  let bits: Buffer;
+  try {
+    bits = gunzipSync(Buffer.from(b64, 'base64url'), { maxOutputLength: MAX_STATUS_LIST_BYTES });
+  } catch {
+    return null;
+  }
+  const byte = bits[Math.floor(index / 8)];
+  if (byte === undefined) return null;
+  return ((byte >> (7 - (index % 8))) & 1) === 1;
+}
+
+async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckList): Promise<void> {
+  const statuses = asArray(doc.credentialStatus).filter(isRecord);
+  if (statuses.length === 0) {
+    checks.pass('not_revoked', 'the credential declares no status mechanism');
+    return;
+  }
+  const credentialId = str(doc.id);
+  for (const status of statuses) {
+    const type = str(status.type);
+    if (type === '1EdTechRevocationList') {
+      const url = str(status.id);
+      const res = url ? await fetchJson(ctx.fetcher, url) : null;
+      if (!res?.ok || !isRecord(res.doc)) {
+        checks.warn('revocation_unchecked', res && !res.ok ? res.reason : 'revocation list unavailable');
+        continue;
+      }
+      const hit = asArray(res.doc.revokedCredential)
+        .filter(isRecord)
+        .find((e) => str(e.id) === credentialId && e.revoked !== false);
+      if (hit)
+        checks.fail(
+          'revoked',
+          `revoked by the issuer${str(hit.revocationReason) ? `: ${str(hit.revocationReason)}` : ''}`,
+        );
+      else checks.pass('not_revoked', 'not on the issuer’s revocation list');
+    } else if (type === 'BitstringStatusListEntry' || type === 'StatusList2021Entry') {
+      const url = str(status.statusListCredential);
+      const index = Number(status.statusListIndex);
+      const res = url ? await fetchJson(ctx.fetcher, url) : null;
+      const subject = res?.ok && isRecord(res.doc) ? res.doc.credentialSubject : null;
+      const list = isRecord(subject) ? str(subject.encodedList) : null;
+      const bit = list && Number.isInteger(index) && index >= 0 ? bitAt(list, index) : null;
+      if (bit === null) {
+        checks.warn(
+          'revocation_unchecked',
+          res && !res.ok ? res.reason : 'status list unavailable or unreadable',
+        );
+      } else if (bit) {
+        const purpose = str(status.statusPurpose) ?? 'revocation';
+        checks.fail(
+          'revoked',
+          purpose === 'suspension' ? 'suspended by the issuer' : 'revoked by the issuer',
+        );
+      } else {
+        checks.pass('not_revoked', 'status list bit is clear');
+      }
+    } else {
+      checks.warn('credential_status_unsupported', `status type ${type ?? '(none)'} is not checked`);
+    }
+  }
+}
+
+/** Embedded EndorsementCredentials anywhere in the credential (issuer, achievement, top level). */
+function embeddedEndorsements(node: unknown, depth = 0, out: JsonRecord[] = []): JsonRecord[] {
+  if (depth > 8 || out.length > 50) return out;
+  if (Array.isArray(node)) for (const n of node) embeddedEndorsements(n, depth + 1, out);
+  else if (isRecord(node)) {
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'endorsement') out.push(...asArray(v).filter(isRecord));
+      else if (k !== 'proof') embeddedEndorsements(v, depth + 1, out);
+    }
+  }
+  return out;
+}
+
+async function schemaRefs(doc: JsonRecord, ctx: VerifyContext, checks: CheckList): Promise<void> {
+  const schemas = [doc, ...embeddedEndorsements(doc)].flatMap((d) =>
+    asArray(d.credentialSchema).filter(isRecord),
+  );
+  for (const s of schemas) {
+    const url = str(s.id);
+    // 1EdTech's published schemas are what this module's own schemas implement; only others are fetched.
+    if (!url || CANONICAL_SCHEMA.test(url)) continue;
+    const res = await fetchJson(ctx.fetcher, url);
+    if (!res.ok) checks.fail('structure_valid', `credentialSchema ${url} is unreachable`);
+  }
+}
+
+function recipientClaims(subject: JsonRecord): RecipientClaim[] {
+  const claims: RecipientClaim[] = asArray(subject.identifier)
+    .filter(isRecord)
+    .filter((i) => typeof i.identityHash === 'string')
+    .map((i) => ({
+      identity: String(i.identityHash),
+      hashed: i.hashed === true,
+      salt: str(i.salt),
+      type: str(i.identityType) ?? 'emailAddress',
+    }));
+  const id = str(subject.id);
+  if (id?.startsWith('mailto:')) claims.push({ identity: id.slice(7), hashed: false, type: 'email' });
+  return claims;
+}
+
+function normalize(
+  doc: JsonRecord,
+  subject: JsonRecord,
+  issued: Date | null,
+  expires: Date | null,
+): NormalizedBadge | null {
+  const achievement = isRecord(subject.achievement) ? subject.achievement : null;
+  if (!issued) return null;
+  const issuer = isRecord(doc.issuer) ? doc.issuer : { id: doc.issuer };
+  const criteria = achievement && isRecord(achievement.criteria) ? achievement.criteria : {};
+  return {
+    name: str(achievement?.name) ?? str(doc.name) ?? '',
+    description: str(achievement?.description) ?? str(doc.description) ?? '',
+    imageUrl: refId(achievement?.image) ?? refId(doc.image),
+    criteriaUrl: str(criteria.id),
+    criteriaNarrative: str(criteria.narrative),
+    issuer: {
+      id: str(issuer.id) ?? '',
+      name: str(issuer.name) ?? '',
+      url: str(issuer.url),
+      email: str(issuer.email),
+      imageUrl: refId(issuer.image),
+    },
+    badgeClassId: str(achievement?.id),
+    issuedOn: issued.toISOString(),
+    expires: expires ? expires.toISOString() : null,
+    evidence: asArray(doc.evidence)
+      .filter(isRecord)
+      .map((e) => ({
+        id: str(e.id),
+        narrative: str(e.narrative),
+        name: str(e.name),
+        description: str(e.description),
+      })),
+    narrative: str(subject.narrative),
+    tags: strings(achievement?.tag),
+    alignments: asArray(achievement?.alignment)
+      .filter(isRecord)
+      .map((a) => ({
+        targetName: str(a.targetName) ?? '',
+        targetUrl: str(a.targetUrl),
+        targetDescription: str(a.targetDescription),
+        targetFramework: str(a.targetFramework),
+        targetCode: str(a.targetCode),
+      })),
+  };
+}
+
+/** Shared by JSON credentials (proof) and VC-JWTs (signature checked before, `proofChecked` true). */
+async function verifyBody(
+  doc: JsonRecord,
+  source: { format: 'json' | 'vc-jwt'; text: string },
+  ctx: VerifyContext,
+  checks: CheckList,
+  signatureVerified: boolean | null,
+): Promise<Ob2Outcome> {
+  const outcome: Ob2Outcome = {
+    version: '3.0',
+    assertionId: null,
+    recipient: null,
+    badge: null,
+    original: { format: source.format, text: source.text },
+    imageRefs: [],
+  };
+  const types = strings(doc.type);
+  const endorsement = types.includes('EndorsementCredential');
+  if (
+    !types.includes('VerifiableCredential') ||
+    !(types.includes('OpenBadgeCredential') || types.includes('AchievementCredential') || endorsement)
+  ) {
+    checks.fail('type_valid', `type ${types.join(', ')} is not an OpenBadgeCredential`);
+    return outcome;
+  }
+  checks.pass('type_valid');
+  if (!contextChecks(doc, checks)) return outcome;
+  const schema = endorsement ? ob3EndorsementCredentialSchema : ob3AchievementCredentialSchema;
+  const normalizedTypes =
+    types.includes('AchievementCredential') && !types.includes('OpenBadgeCredential')
+      ? { ...doc, type: [...types, 'OpenBadgeCredential'] }
+      : doc;
+  const problem = validateSchema(schema, normalizedTypes);
+  if (problem) {
+    checks.fail('structure_valid', problem);
+    return outcome;
+  }
+  checks.pass('structure_valid');
+  await schemaRefs(doc, ctx, checks);
+  const issuerId = refId(doc.issuer);
+  if (signatureVerified === null) await proofChecks(doc, ctx, checks, issuerId);
+  await statusChecks(doc, ctx, checks);
+  const dates = checkDates(
+    checks,
+    ctx,
+    doc.validFrom ?? doc.issuanceDate,
+    doc.validUntil ?? doc.expirationDate,
+  );
+  const subject = asArray(doc.credentialSubject).find(isRecord) ?? {};
+  if (endorsement) {
+    checks.warn(
+      'not_an_assertion',
+      'an EndorsementCredential endorses something else; there is nothing to keep',
+    );
+  } else {
+    outcome.recipient = checkRecipient(checks, ctx, recipientClaims(subject));
+    outcome.badge = normalize(doc, subject, dates.issued, dates.expires);
+  }
+  const verified = checks.has('proof_valid', 'passed') || checks.has('signature_valid', 'passed');
+  const id = str(doc.id);
+  outcome.assertionId = id && verified ? id : `sha256:${sha256Hex(canonicalJson(doc))}`;
+  const achievement = isRecord(subject.achievement) ? subject.achievement : {};
+  const image = refId(achievement.image) ?? refId(doc.image);
+  if (image && (isHttpUrl(image) || image.startsWith('data:image/'))) outcome.imageRefs = [image];
+  return outcome;
+}
+
+export function verifyCredential(
+  doc: JsonRecord,
+  source: { format: 'json' | 'vc-jwt'; text: string },
+  ctx: VerifyContext,
+  checks: CheckList,
+): Promise<Ob2Outcome> {
+  return verifyBody(doc, source, ctx, checks, null);
+}
+
+const VC_JWT_ALGS = ['EdDSA', 'ES256', 'RS256'];
+
+/** VC-JWT (VCDM 1.1 `vc` claim, or a VCDM 2.0 payload): EdDSA/ES256/RS256 with the issuer's key. */
 export async function verifyVcJwt(
   jwt: string,
   payload: JsonRecord,
   ctx: VerifyContext,
   checks: CheckList,
 ): Promise<Ob2Outcome> {
-  return verifyCredential(payload, { format: 'vc-jwt', text: jwt }, ctx, checks);
+  const vc = isRecord(payload.vc) ? { ...payload.vc } : { ...payload };
+  if (isRecord(payload.vc)) {
+    // Registered claims stand in for the VCDM 1.1 properties they replace.
+    if (!vc.issuer && typeof payload.iss === 'string') vc.issuer = payload.iss;
+    if (!vc.id && typeof payload.jti === 'string') vc.id = payload.jti;
+    if (!vc.issuanceDate && !vc.validFrom && typeof payload.nbf === 'number')
+      vc.issuanceDate = new Date(payload.nbf * 1000).toISOString();
+    if (!vc.expirationDate && !vc.validUntil && typeof payload.exp === 'number')
+      vc.expirationDate = new Date(payload.exp * 1000).toISOString();
+  }
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(jwt) as Record<string, unknown>;
+  } catch {
+    checks.fail('signature_valid', 'unreadable JWT header');
+    return verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, false);
+  }
+  const alg = String(header.alg);
+  const refusedHeader = ['jku', 'x5u', 'x5c', 'crit'].find((h) => h in header);
+  if (!VC_JWT_ALGS.includes(alg) || refusedHeader) {
+    checks.fail(
+      'signature_algorithm_refused',
+      refusedHeader ? `header ${refusedHeader} is refused` : `algorithm ${alg} is refused`,
+    );
+    return verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, false);
+  }
+  let key: KeyObject | Awaited<ReturnType<typeof importJWK>> | null = null;
+  const issuerId = refId(vc.issuer);
+  const kid = str(header.kid);
+  if (isRecord(header.jwk)) {
+    try {
+      key = await importJWK(header.jwk as JWK, alg);
+      checks.warn(
+        'key_owned_by_issuer',
+        'the key travels in the token header; no issuer document confirms it',
+      );
+    } catch {
+      checks.fail('key_fetched', 'the header jwk is not a usable key');
+    }
+  } else if (kid) {
+    const vm = kid.startsWith('#') && issuerId ? `${issuerId}${kid}` : kid;
+    const resolved = await resolveVerificationMethod(vm, ctx.fetcher);
+    if (typeof resolved === 'string') {
+      checks.fail('key_fetched', resolved);
+    } else {
+      key = resolved.key;
+      checks.pass('key_fetched', `key ${vm} resolved`);
+      if (resolved.controller === issuerId || resolved.how === 'did:key')
+        checks.pass('key_owned_by_issuer', `key ${vm} belongs to the issuer`);
+      else checks.fail('key_owned_by_issuer', `key ${vm} is not controlled by ${issuerId ?? 'the issuer'}`);
+    }
+  } else {
+    checks.fail('key_fetched', 'the token names no key (kid)');
+  }
+  let verified = false;
+  if (key) {
+    try {
+      await compactVerify(jwt, key, { algorithms: [alg] });
+      verified = true;
+      checks.pass('signature_valid', `${alg} signature verifies`);
+    } catch {
+      checks.fail('signature_valid', 'the signature does not verify');
+    }
+  }
+  return verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, verified);
 }
