@@ -104,9 +104,36 @@ function makeAjv(options: AjvOptions): Ajv {
   return ajv;
 }
 
+/**
+ * Operations registered in a plugin scope of their own, so that what `setup` adds there (a
+ * body parser for forms or multipart) reaches those routes and no other.
+ */
+export interface ContractScope {
+  operationIds: string[];
+  setup: (scope: FastifyInstance) => Promise<void>;
+}
+
 export interface ContractRoutesOptions {
   contract: Contract;
   handlers: OperationHandlers;
+  scopes?: ContractScope[];
+}
+
+/** A copy of the document keeping only the operations `keep` accepts (paths left empty go). */
+function filterOperations(
+  document: Record<string, unknown>,
+  keep: (operationId: string) => boolean,
+): Record<string, unknown> {
+  const copy = structuredClone(document);
+  const paths = (copy.paths ?? {}) as Record<string, Record<string, OpenApiOperation>>;
+  for (const [path, item] of Object.entries(paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (op?.operationId && !keep(op.operationId)) delete item[method];
+    }
+    if (!HTTP_METHODS.some((m) => item[m])) delete paths[path];
+  }
+  return copy;
 }
 
 /**
@@ -136,19 +163,32 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
       schema.querystring.additionalProperties = false;
     }
   });
+  const operationResolver = (operationId: string): RouteOptions => {
+    const handler = handlers[operationId];
+    const info = contract.operations.get(operationId);
+    if (!handler || !info) throw new Error(`no handler for ${operationId}`);
+    const options = typeof handler === 'function' ? { handler } : handler;
+    return {
+      ...options,
+      config: { ...(options.config as object | undefined), operation: info },
+    } as RouteOptions;
+  };
+  const scopes = opts.scopes ?? [];
+  const scoped = new Set(scopes.flatMap((s) => s.operationIds));
   await app.register(openapiGlue, {
-    specification: structuredClone(contract.document),
-    operationResolver: (operationId: string): RouteOptions => {
-      const handler = handlers[operationId];
-      const info = contract.operations.get(operationId);
-      if (!handler || !info) throw new Error(`no handler for ${operationId}`);
-      const options = typeof handler === 'function' ? { handler } : handler;
-      return {
-        ...options,
-        config: { ...(options.config as object | undefined), operation: info },
-      } as RouteOptions;
-    },
+    specification: filterOperations(contract.document, (id) => !scoped.has(id)),
+    operationResolver,
   });
+  for (const scope of scopes) {
+    const ids = new Set(scope.operationIds);
+    await app.register(async (child) => {
+      await scope.setup(child);
+      await child.register(openapiGlue, {
+        specification: filterOperations(contract.document, (id) => ids.has(id)),
+        operationResolver,
+      });
+    });
+  }
 }
 
 declare module 'fastify' {
