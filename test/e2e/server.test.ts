@@ -30,7 +30,7 @@ describe('the real server', () => {
       expect(await server.stop('SIGTERM')).toBe(0);
     }
     const logs = server.output();
-    expect(logs).toContain('"requestId"');
+    expect(logs).toContain('"reqId"');
     expect(logs).not.toContain('127.0.0.1"');
   });
 
