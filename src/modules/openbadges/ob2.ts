@@ -91,6 +91,7 @@ function upgradeAssertion(doc: JsonRecord, version: LegacyVersion, fetchedFrom: 
       badge: {
         id: null,
         type: 'BadgeClass',
+        legacy: true,
         name: badge.name,
         description: badge.description ?? '',
         image: resolveUrl(str(badge.image), origin),
@@ -199,9 +200,16 @@ function validateNode(
   code: 'badge_class_fetched' | 'issuer_fetched',
 ): boolean {
   const schema = code === 'badge_class_fetched' ? ob2BadgeClassSchema : ob2ProfileSchema;
+  // Upgraded 0.5/1.x nodes had no id or type of their own; they are judged on the rest.
   const problem = validateSchema(
     schema,
-    node.legacy ? { ...node, type: code === 'issuer_fetched' ? 'Issuer' : 'BadgeClass' } : node,
+    node.legacy
+      ? {
+          ...node,
+          id: str(node.id) ?? 'urn:legacy',
+          type: code === 'issuer_fetched' ? 'Issuer' : 'BadgeClass',
+        }
+      : node,
   );
   if (problem) {
     checks.fail(
