@@ -12,6 +12,8 @@ import errors from './http/errors.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
 import { type AccountsModule, createAccounts } from './modules/accounts/index.ts';
+import { type BadgesModule, createBadges } from './modules/badges/index.ts';
+import { createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
 
 export interface AppOptions {
@@ -22,6 +24,8 @@ export interface AppOptions {
   logger?: boolean;
   /** The clock; tests pass a fake one. */
   now?: () => Date;
+  /** Outbound HTTP for badges, issuers and keys; defaults to the SSRF-safe fetcher from config. */
+  fetcher?: Fetcher;
 }
 
 declare module 'fastify' {
@@ -36,6 +40,7 @@ declare module 'fastify' {
 
 export interface Services {
   accounts: AccountsModule;
+  badges: BadgesModule;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -75,7 +80,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const now = options.now ?? (() => new Date());
   const accounts = createAccounts({ prisma: db.prisma, config, now });
-  const services: Services = { accounts };
+  const fetcher =
+    options.fetcher ??
+    createSafeFetcher({
+      allowPrivateHosts: config.fetchAllowPrivateHosts,
+      timeoutMs: config.fetchTimeoutMs,
+      maxBytes: config.fetchMaxBytes,
+      maxRedirects: 5,
+    });
+  const badges = createBadges({ prisma: db.prisma, config, accounts: accounts.service, fetcher, now });
+  const services: Services = { accounts, badges };
   app.decorate('services', services);
 
   await app.register(auth, {
@@ -100,7 +114,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const handlers: OperationHandlers = {
     ...operationsHandlers({ db, contract }),
     ...accounts.handlers,
+    ...badges.handlers,
   };
-  await app.register(contractRoutes, { contract, handlers });
+  await app.register(contractRoutes, { contract, handlers, scopes: [badges.scope] });
   return app;
 }

@@ -25,6 +25,11 @@ export interface Config {
   corsOrigins: string[];
   rateLimitMax: number;
   rateLimitWindowMs: number;
+  /** `host:port` entries the outbound fetcher may reach although they are private addresses. */
+  fetchAllowPrivateHosts: string[];
+  fetchTimeoutMs: number;
+  fetchMaxBytes: number;
+  badgeUploadMaxBytes: number;
   shutdownTimeoutMs: number;
   docsEnabled: boolean;
   sessionTtlHours: number;
@@ -208,6 +213,38 @@ export const SETTINGS = {
     default: '60000',
     expected: 'an integer from 1000 to 86400000',
     parse: integer(1000, 86_400_000),
+  },
+  fetchAllowPrivateHosts: {
+    variable: 'FETCH_ALLOW_PRIVATE_HOSTS',
+    description:
+      'Comma-separated `host:port` entries that fetching badges, issuers and keys may reach although they are private or loopback addresses (a local issuer in tests or on an intranet). Empty: only public addresses.',
+    default: '',
+    expected: 'a comma-separated list of host:port',
+    parse: list((raw: string) => {
+      if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(raw)) throw new Invalid('');
+      return raw.toLowerCase();
+    }),
+  },
+  fetchTimeoutMs: {
+    variable: 'FETCH_TIMEOUT_MS',
+    description: 'How long one outbound fetch (redirects included) may take.',
+    default: '10000',
+    expected: 'an integer from 100 to 120000',
+    parse: integer(100, 120_000),
+  },
+  fetchMaxBytes: {
+    variable: 'FETCH_MAX_BYTES',
+    description: 'Largest body an outbound fetch reads (assertions, issuer profiles, keys, images).',
+    default: '5242880',
+    expected: 'an integer from 1024 to 52428800',
+    parse: integer(1024, 50 * 1024 * 1024),
+  },
+  badgeUploadMaxBytes: {
+    variable: 'BADGE_UPLOAD_MAX_BYTES',
+    description: 'Largest baked image an earner may upload; larger ones get 413.',
+    default: '5242880',
+    expected: 'an integer from 1024 to 52428800',
+    parse: integer(1024, 50 * 1024 * 1024),
   },
   shutdownTimeoutMs: {
     variable: 'SHUTDOWN_TIMEOUT_MS',

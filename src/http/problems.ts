@@ -19,6 +19,14 @@ export const CATALOGUE = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal server error' },
   database_unavailable: { status: 503, title: 'The database is unavailable' },
+  recipient_unverified: { status: 422, title: 'The badge is awarded to an address not verified yet' },
+  recipient_mismatch: { status: 422, title: 'The badge is awarded to none of your addresses' },
+  badge_invalid: { status: 422, title: 'The badge does not verify' },
+  badge_revoked: { status: 422, title: 'The issuer has revoked the badge' },
+  badge_unreachable: { status: 422, title: "The issuer's copy of the badge cannot be fetched" },
+  badge_unreadable: { status: 422, title: 'The input cannot be read as a badge' },
+  badge_unsupported: { status: 422, title: 'The input is not a badge this service reads' },
+  badge_too_large: { status: 413, title: 'The badge is too large' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

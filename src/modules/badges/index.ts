@@ -1,0 +1,64 @@
+// Badges: the earner's backpack items. Receives badges in every form (URL, signed token, JSON,
+// baked image) through the Open Badges engine, keeps one private item per assertion, and lists,
+// reads, re-verifies, bakes out and deletes them. Other modules reach items only through here.
+import multipart from '@fastify/multipart';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import { createKeyCache, type Fetcher } from '../openbadges/index.ts';
+import { badgesHandlers } from './routes.ts';
+import { BadgesService } from './service.ts';
+import { SharedBadgeViews } from './shared-views.ts';
+
+export { pageLinks } from './routes.ts';
+export {
+  type BadgeDetailView,
+  type BadgeSummaryView,
+  BadgesService,
+  type DetailSection,
+  type GroupFilter,
+} from './service.ts';
+export * from './shared-views.ts';
+
+export interface BadgesDeps {
+  prisma: Db;
+  config: Config;
+  accounts: AccountsService;
+  fetcher: Fetcher;
+  now: () => Date;
+}
+
+export interface BadgesModule {
+  service: BadgesService;
+  views: SharedBadgeViews;
+  handlers: OperationHandlers;
+  /** The upload operation gets the multipart parser in a scope of its own. */
+  scope: ContractScope;
+  /** Lets another module add a section to a badge's detail (groups: the groups holding it). */
+  addDetailSection: BadgesService['addDetailSection'];
+  /** Lets the groups module resolve `groupId` in the list filter. */
+  setGroupFilter: BadgesService['setGroupFilter'];
+}
+
+export function createBadges({ prisma, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
+  // One key cache per app: an issuer key fetched once serves every later verification for a while.
+  const keyCache = createKeyCache({ ttlMs: 3_600_000, max: 1000 });
+  const service = new BadgesService({ prisma, accounts, fetcher, keyCache, now });
+  const uploadMaxBytes = config.badgeUploadMaxBytes;
+  return {
+    service,
+    views: new SharedBadgeViews(prisma, now),
+    handlers: badgesHandlers(service, uploadMaxBytes),
+    scope: {
+      operationIds: ['addBadge'],
+      setup: async (scope) => {
+        await scope.register(multipart, {
+          limits: { files: 1, fields: 1, parts: 2, fileSize: uploadMaxBytes, headerPairs: 50 },
+        });
+      },
+    },
+    addDetailSection: (name, section) => service.addDetailSection(name, section),
+    setGroupFilter: (filter) => service.setGroupFilter(filter),
+  };
+}

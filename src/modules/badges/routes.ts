@@ -1,0 +1,148 @@
+// HTTP handlers of the backpack, named by the contract's operationIds. Requests are validated
+// and responses serialized by the contract's schemas; the logic is in BadgesService.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { principalOf } from '../../http/auth.ts';
+import type { OperationHandlers } from '../../http/contract.ts';
+import { Problem } from '../../http/problems.ts';
+import type { BadgeInput } from '../openbadges/index.ts';
+import type { BadgeStatus, BadgesService, ListQuery, SortKey } from './service.ts';
+
+interface ListParams {
+  issuerId?: string;
+  status?: BadgeStatus;
+  groupId?: string;
+  q?: string;
+  sort: SortKey;
+  limit: number;
+  offset: number;
+}
+
+interface AddBody {
+  url?: string;
+  jws?: string;
+  json?: Record<string, unknown>;
+  file?: Buffer;
+}
+
+type IdParams = { badgeId: string };
+
+const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
+/** RFC 8288 links to the first, previous, next and last pages of a list. */
+export function pageLinks(path: string, query: ListParams, total: number): string {
+  const link = (offset: number, rel: string) => {
+    const params = new URLSearchParams();
+    for (const key of ['issuerId', 'status', 'groupId', 'q', 'sort'] as const) {
+      const value = query[key];
+      if (value !== undefined) params.set(key, value);
+    }
+    params.set('limit', String(query.limit));
+    params.set('offset', String(offset));
+    return `<${path}?${params.toString()}>; rel="${rel}"`;
+  };
+  const links = [link(0, 'first')];
+  if (query.offset > 0) links.push(link(Math.max(0, query.offset - query.limit), 'prev'));
+  if (query.offset + query.limit < total) links.push(link(query.offset + query.limit, 'next'));
+  const last = total > 0 ? Math.floor((total - 1) / query.limit) * query.limit : 0;
+  links.push(link(last, 'last'));
+  return links.join(', ');
+}
+
+function inputOf(body: AddBody): BadgeInput {
+  if (body.file) return { kind: 'image', bytes: new Uint8Array(body.file) };
+  if (body.url !== undefined) return { kind: 'url', url: body.url };
+  if (body.jws !== undefined) return { kind: 'jws', jws: body.jws };
+  return { kind: 'json', json: body.json };
+}
+
+/**
+ * Reads a multipart upload before validation, so that the contract's schema sees `{ file }`:
+ * one part named `file` and nothing else.
+ */
+async function readUpload(request: FastifyRequest, maxBytes: number): Promise<void> {
+  if (!request.isMultipart()) return;
+  const body: Record<string, Buffer> = {};
+  const parts = request.parts({
+    limits: { files: 1, fields: 1, parts: 2, fileSize: maxBytes, headerPairs: 50 },
+  });
+  for await (const part of parts) {
+    if (part.type !== 'file' || part.fieldname !== 'file') {
+      if (part.type === 'file') part.file.resume();
+      throw new Problem('validation_failed', 'Send one part, named file, holding the baked image.', {
+        errors: [{ in: 'body', pointer: `/${part.fieldname}`, message: 'is not a known field' }],
+      });
+    }
+    body.file = await part.toBuffer();
+  }
+  request.body = body;
+}
+
+export function badgesHandlers(service: BadgesService, uploadMaxBytes: number): OperationHandlers {
+  return {
+    listBadges: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { earnerId } = principalOf(request);
+      const query = request.query as ListParams;
+      const listQuery: ListQuery = { ...query };
+      const { items, total } = await service.list(earnerId, listQuery);
+      reply.header('x-total-count', String(total));
+      reply.header('link', pageLinks('/v1/badges', query, total));
+      return { items, total, limit: query.limit, offset: query.offset };
+    },
+
+    addBadge: {
+      preValidation: async (request: FastifyRequest) => readUpload(request, uploadMaxBytes),
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const { earnerId } = principalOf(request);
+        const { created, badge } = await service.add(earnerId, inputOf(request.body as AddBody));
+        if (created) reply.code(201).header('location', `/v1/badges/${badge.id}`);
+        return badge;
+      },
+    },
+
+    deleteAllBadges: async (request: FastifyRequest) => {
+      const { earnerId } = principalOf(request);
+      return { deleted: await service.removeAll(earnerId) };
+    },
+
+    getBadge: async (request: FastifyRequest) => {
+      const { earnerId } = principalOf(request);
+      return service.get(earnerId, (request.params as IdParams).badgeId);
+    },
+
+    deleteBadge: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { earnerId } = principalOf(request);
+      await service.remove(earnerId, (request.params as IdParams).badgeId);
+      return reply.code(204).send();
+    },
+
+    getBadgeImage: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { earnerId } = principalOf(request);
+      const image = await service.image(earnerId, (request.params as IdParams).badgeId);
+      // SVG can carry script; even sanitized, it is served so that a browser runs nothing in it.
+      if (image.contentType === 'image/svg+xml') reply.header('content-security-policy', SVG_CSP);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('cache-control', 'private, no-cache');
+      return reply.type(image.contentType).send(Buffer.from(image.bytes));
+    },
+
+    getBakedBadge: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { earnerId } = principalOf(request);
+      const { format } = request.query as { format?: 'png' | 'svg' };
+      const accept = request.headers.accept ?? '';
+      const chosen =
+        format ?? (accept.includes('image/svg+xml') && !accept.includes('image/png') ? 'svg' : 'png');
+      const baked = await service.baked(earnerId, (request.params as IdParams).badgeId, chosen);
+      if (baked.contentType === 'image/svg+xml') reply.header('content-security-policy', SVG_CSP);
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('cache-control', 'private, no-store');
+      reply.header('vary', 'accept');
+      reply.header('content-disposition', `attachment; filename="${baked.fileName}"`);
+      return reply.type(baked.contentType).send(Buffer.from(baked.bytes));
+    },
+
+    reverifyBadge: async (request: FastifyRequest) => {
+      const { earnerId } = principalOf(request);
+      return service.reverify(earnerId, (request.params as IdParams).badgeId);
+    },
+  };
+}

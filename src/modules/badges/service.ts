@@ -1,0 +1,545 @@
+// The backpack's logic: verify what arrives through the Open Badges engine, keep one item per
+// assertion, list, read, re-verify, bake out and delete. Everything is scoped to one earner: an
+// id of another earner's item behaves exactly like an unknown id.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Db } from '../../db/client.ts';
+import { classifyDatabaseError } from '../../http/errors.ts';
+import { Problem } from '../../http/problems.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import {
+  type BadgeInput,
+  bakePng,
+  bakeSvg,
+  type Check,
+  FetchError,
+  type Fetcher,
+  type KeyCache,
+  type NormalizedBadge,
+  OpenBadgesInputError,
+  type Verdict,
+  verifyBadge,
+} from '../openbadges/index.ts';
+import { placeholderPng, placeholderSvg } from './placeholder.ts';
+import { currentStatus, type SharedBadgeStatus } from './shared-views.ts';
+
+export type BadgeStatus = SharedBadgeStatus;
+export type SortKey = 'issued' | '-issued' | 'added' | '-added' | 'name' | '-name';
+
+export interface BadgeSummaryView {
+  id: string;
+  name: string;
+  issuer: { id: string; name: string };
+  issuedOn: Date;
+  expiresAt: Date | null;
+  status: BadgeStatus;
+  specVersion: string;
+  addedAt: Date;
+  verifiedAt: Date;
+  imageUrl: string | null;
+}
+
+export interface BadgeDetailView {
+  id: string;
+  name: string;
+  description: string;
+  issuer: { id: string; name: string; url: string | null };
+  issuedOn: Date;
+  expiresAt: Date | null;
+  status: BadgeStatus;
+  specVersion: string;
+  addedAt: Date;
+  verifiedAt: Date;
+  imageUrl: string | null;
+  recipient: string;
+  badgeClassId: string | null;
+  criteriaUrl: string | null;
+  source: string;
+  normalized: NormalizedBadge;
+  original: { format: string; text: string };
+  checks: Check[];
+  sections: Record<string, unknown>;
+}
+
+export interface ListQuery {
+  issuerId?: string;
+  status?: BadgeStatus;
+  groupId?: string;
+  q?: string;
+  sort: SortKey;
+  limit: number;
+  offset: number;
+}
+
+/** Adds a named section to a badge's detail (the groups module lists the groups holding it). */
+export type DetailSection = (earnerId: string, itemId: string) => Promise<unknown>;
+/** The ids of the items in one of the earner's groups, or null when there is no such group. */
+export type GroupFilter = (earnerId: string, groupId: string) => Promise<string[] | null>;
+
+export interface BadgesDeps {
+  prisma: Db;
+  accounts: AccountsService;
+  fetcher: Fetcher;
+  keyCache: KeyCache;
+  now: () => Date;
+}
+
+const SUMMARY_SELECT = {
+  id: true,
+  name: true,
+  issuerId: true,
+  issuerName: true,
+  issuedOn: true,
+  expiresAt: true,
+  status: true,
+  specVersion: true,
+  addedAt: true,
+  verifiedAt: true,
+  imageType: true,
+} as const;
+
+const DETAIL_SELECT = {
+  ...SUMMARY_SELECT,
+  description: true,
+  issuerUrl: true,
+  recipientAddress: true,
+  badgeClassId: true,
+  criteriaUrl: true,
+  source: true,
+  normalizedJson: true,
+  originalFormat: true,
+  originalText: true,
+  checksJson: true,
+} as const;
+
+type DetailRow = {
+  id: string;
+  name: string;
+  issuerId: string;
+  issuerName: string;
+  issuedOn: Date;
+  expiresAt: Date | null;
+  status: string;
+  specVersion: string;
+  addedAt: Date;
+  verifiedAt: Date;
+  imageType: string | null;
+  description: string;
+  issuerUrl: string | null;
+  recipientAddress: string;
+  badgeClassId: string | null;
+  criteriaUrl: string | null;
+  source: string;
+  normalizedJson: string;
+  originalFormat: string;
+  originalText: string;
+  checksJson: string;
+};
+
+const ORDER: Record<SortKey, { field: 'issuedOn' | 'addedAt' | 'sortName'; dir: 'asc' | 'desc' }> = {
+  issued: { field: 'issuedOn', dir: 'asc' },
+  '-issued': { field: 'issuedOn', dir: 'desc' },
+  added: { field: 'addedAt', dir: 'asc' },
+  '-added': { field: 'addedAt', dir: 'desc' },
+  name: { field: 'sortName', dir: 'asc' },
+  '-name': { field: 'sortName', dir: 'desc' },
+};
+
+function imageUrlOf(id: string, imageType: string | null): string | null {
+  return imageType ? `/v1/badges/${id}/image` : null;
+}
+
+function failedCodes(checks: Check[]): Set<string> {
+  return new Set(checks.filter((c) => c.status === 'failed').map((c) => c.code));
+}
+
+/**
+ * Why a verdict is refused, as a problem; null when the badge may be kept. Expired badges are
+ * kept (they still record an achievement); revoked ones are not.
+ */
+function refusal(verdict: Verdict, fetchCode: string | undefined): Problem | null {
+  const failed = failedCodes(verdict.checks);
+  const checks = verdict.checks;
+  if (failed.has('recipient_unverified')) {
+    return new Problem(
+      'recipient_unverified',
+      'The badge is awarded to one of your addresses that is not verified yet; verify it, then add the badge again.',
+      { checks },
+    );
+  }
+  if (failed.has('recipient_mismatch')) {
+    return new Problem('recipient_mismatch', 'The badge is awarded to none of your addresses.', { checks });
+  }
+  if (verdict.status === 'revoked') {
+    return new Problem('badge_revoked', 'The issuer has revoked this badge.', { checks });
+  }
+  if (failed.has('hosted_fetched') && !verdict.badge) {
+    return new Problem('badge_unreachable', "The issuer's copy of the badge could not be fetched.", {
+      checks,
+      ...(fetchCode ? { fetchCode } : {}),
+    });
+  }
+  if (verdict.status === 'invalid') {
+    return new Problem('badge_invalid', 'The badge does not verify; see checks.', { checks });
+  }
+  if (!verdict.badge || !verdict.original || !verdict.version || !verdict.recipient) {
+    return new Problem('badge_invalid', 'The badge could not be read completely; see checks.', { checks });
+  }
+  return null;
+}
+
+function inputProblem(err: OpenBadgesInputError): Problem {
+  if (err.kind === 'too_large') return new Problem('badge_too_large', err.message, { inputCode: err.code });
+  if (err.kind === 'unsupported')
+    return new Problem('badge_unsupported', err.message, { inputCode: err.code });
+  return new Problem('badge_unreadable', err.message, { inputCode: err.code });
+}
+
+function toDetail(row: DetailRow, now: Date, sections: Record<string, unknown>): BadgeDetailView {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    issuer: { id: row.issuerId, name: row.issuerName, url: row.issuerUrl },
+    issuedOn: row.issuedOn,
+    expiresAt: row.expiresAt,
+    status: currentStatus(row.status, row.expiresAt, now),
+    specVersion: row.specVersion,
+    addedAt: row.addedAt,
+    verifiedAt: row.verifiedAt,
+    imageUrl: imageUrlOf(row.id, row.imageType),
+    recipient: row.recipientAddress,
+    badgeClassId: row.badgeClassId,
+    criteriaUrl: row.criteriaUrl,
+    source: row.source,
+    normalized: JSON.parse(row.normalizedJson) as NormalizedBadge,
+    original: { format: row.originalFormat, text: row.originalText },
+    checks: JSON.parse(row.checksJson) as Check[],
+    sections,
+  };
+}
+
+/** What the stored original stands for when it is verified again. */
+function storedInput(format: string, text: string): BadgeInput {
+  return format === 'json' ? { kind: 'json', json: text } : { kind: 'jws', jws: text };
+}
+
+export class BadgesService {
+  private readonly sections = new Map<string, DetailSection>();
+  private groupFilter: GroupFilter | null = null;
+
+  constructor(private readonly deps: BadgesDeps) {}
+
+  addDetailSection(name: string, section: DetailSection): void {
+    if (this.sections.has(name)) throw new Error(`badge detail section ${name} is registered twice`);
+    this.sections.set(name, section);
+  }
+
+  setGroupFilter(filter: GroupFilter): void {
+    this.groupFilter = filter;
+  }
+
+  /** Runs the engine with this earner's addresses; the fetch error behind a failure is kept. */
+  private async verify(
+    earnerId: string,
+    input: BadgeInput,
+    now: Date,
+  ): Promise<{ verdict: Verdict; fetchCode: string | undefined }> {
+    let fetchCode: string | undefined;
+    const base = this.deps.fetcher;
+    const fetcher: Fetcher = async (url, opts) => {
+      try {
+        return await base(url, opts);
+      } catch (err) {
+        if (err instanceof FetchError) fetchCode ??= err.code;
+        throw err;
+      }
+    };
+    const recipients = await this.deps.accounts.addresses(earnerId);
+    try {
+      const verdict = await verifyBadge(input, {
+        fetcher,
+        now: () => now,
+        recipients,
+        keyCache: this.deps.keyCache,
+      });
+      return { verdict, fetchCode };
+    } catch (err) {
+      if (err instanceof OpenBadgesInputError) throw inputProblem(err);
+      if (err instanceof FetchError) {
+        throw new Problem('badge_unreachable', err.message, { fetchCode: err.code });
+      }
+      throw err;
+    }
+  }
+
+  /** Verifies and keeps a badge; an assertion already held gives the item held (`created: false`). */
+  async add(
+    earnerId: string,
+    input: BadgeInput,
+    source = 'earner',
+  ): Promise<{ created: boolean; badge: BadgeDetailView }> {
+    const now = this.deps.now();
+    const { verdict, fetchCode } = await this.verify(earnerId, input, now);
+    const refused = refusal(verdict, fetchCode);
+    if (refused) throw refused;
+    const badge = verdict.badge as NormalizedBadge;
+    const original = verdict.original as NonNullable<Verdict['original']>;
+    const assertionId =
+      verdict.assertionId ?? `sha256:${createHash('sha256').update(original.text).digest('hex')}`;
+
+    const held = await this.findByAssertion(earnerId, assertionId);
+    if (held) return { created: false, badge: await this.get(earnerId, held) };
+
+    const id = randomUUID();
+    const image = verdict.image;
+    const issuedOn = new Date(badge.issuedOn);
+    const expiresAt = badge.expires ? new Date(badge.expires) : null;
+    try {
+      await this.deps.prisma.backpackItem.create({
+        data: {
+          id,
+          earnerId,
+          assertionId,
+          specVersion: verdict.version as string,
+          status: verdict.status,
+          name: badge.name,
+          description: badge.description,
+          issuerId: badge.issuer.id,
+          issuerName: badge.issuer.name,
+          issuerUrl: badge.issuer.url,
+          badgeClassId: badge.badgeClassId,
+          criteriaUrl: badge.criteriaUrl,
+          issuedOn: Number.isNaN(issuedOn.getTime()) ? now : issuedOn,
+          expiresAt: expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt : null,
+          recipientAddress: (verdict.recipient as { address: string }).address,
+          originalFormat: original.format,
+          originalText: original.text,
+          normalizedJson: JSON.stringify(badge),
+          checksJson: JSON.stringify(verdict.checks),
+          verifiedAt: now,
+          addedAt: now,
+          source,
+          searchText: `${badge.name}\n${badge.issuer.name}`.toLowerCase(),
+          sortName: badge.name.toLowerCase(),
+          imageType: image?.contentType ?? null,
+          ...(image
+            ? {
+                image: {
+                  create: {
+                    contentType: image.contentType,
+                    bytes: new Uint8Array(image.bytes),
+                    sha256: createHash('sha256').update(image.bytes).digest('hex'),
+                  },
+                },
+              }
+            : {}),
+        },
+      });
+    } catch (err) {
+      // Two requests with the same assertion raced; the one that lost answers with the winner's item.
+      if (classifyDatabaseError(err) !== 'conflict') throw err;
+      const winner = await this.findByAssertion(earnerId, assertionId);
+      if (!winner) throw err;
+      return { created: false, badge: await this.get(earnerId, winner) };
+    }
+    return { created: true, badge: await this.get(earnerId, id) };
+  }
+
+  private async findByAssertion(earnerId: string, assertionId: string): Promise<string | null> {
+    const row = await this.deps.prisma.backpackItem.findUnique({
+      where: { earnerId_assertionId: { earnerId, assertionId } },
+      select: { id: true },
+    });
+    return row?.id ?? null;
+  }
+
+  async list(earnerId: string, query: ListQuery): Promise<{ items: BadgeSummaryView[]; total: number }> {
+    const now = this.deps.now();
+    let ids: string[] | undefined;
+    if (query.groupId !== undefined) {
+      const found = this.groupFilter ? await this.groupFilter(earnerId, query.groupId) : null;
+      if (!found) throw new Problem('not_found', 'No such group.');
+      ids = found;
+    }
+    const where = {
+      earnerId,
+      acceptance: 'accepted',
+      ...(query.issuerId !== undefined ? { issuerId: query.issuerId } : {}),
+      ...(query.q !== undefined ? { searchText: { contains: query.q.toLowerCase() } } : {}),
+      ...(ids ? { id: { in: ids } } : {}),
+      ...statusWhere(query.status, now),
+    };
+    const order = ORDER[query.sort];
+    const [rows, total] = await Promise.all([
+      this.deps.prisma.backpackItem.findMany({
+        where,
+        select: SUMMARY_SELECT,
+        orderBy: [{ [order.field]: order.dir }, { id: order.dir }],
+        skip: query.offset,
+        take: query.limit,
+      }),
+      this.deps.prisma.backpackItem.count({ where }),
+    ]);
+    const items = rows.map(
+      (r): BadgeSummaryView => ({
+        id: r.id,
+        name: r.name,
+        issuer: { id: r.issuerId, name: r.issuerName },
+        issuedOn: r.issuedOn,
+        expiresAt: r.expiresAt,
+        status: currentStatus(r.status, r.expiresAt, now),
+        specVersion: r.specVersion,
+        addedAt: r.addedAt,
+        verifiedAt: r.verifiedAt,
+        imageUrl: imageUrlOf(r.id, r.imageType),
+      }),
+    );
+    return { items, total };
+  }
+
+  async get(earnerId: string, id: string): Promise<BadgeDetailView> {
+    const row = await this.deps.prisma.backpackItem.findFirst({
+      where: { id, earnerId },
+      select: DETAIL_SELECT,
+    });
+    if (!row) throw new Problem('not_found', 'No such badge.');
+    const sections: Record<string, unknown> = {};
+    for (const [name, section] of this.sections) sections[name] = await section(earnerId, id);
+    return toDetail(row, this.deps.now(), sections);
+  }
+
+  async remove(earnerId: string, id: string): Promise<void> {
+    const { count } = await this.deps.prisma.backpackItem.deleteMany({ where: { id, earnerId } });
+    if (count === 0) throw new Problem('not_found', 'No such badge.');
+  }
+
+  async removeAll(earnerId: string): Promise<number> {
+    const { count } = await this.deps.prisma.backpackItem.deleteMany({ where: { earnerId } });
+    return count;
+  }
+
+  async image(earnerId: string, id: string): Promise<{ contentType: string; bytes: Uint8Array }> {
+    const row = await this.deps.prisma.badgeImage.findFirst({
+      where: { itemId: id, item: { earnerId } },
+      select: { contentType: true, bytes: true },
+    });
+    if (!row) {
+      const exists = await this.deps.prisma.backpackItem.count({ where: { id, earnerId } });
+      throw new Problem('not_found', exists ? 'This badge has no image.' : 'No such badge.');
+    }
+    return { contentType: row.contentType, bytes: new Uint8Array(row.bytes) };
+  }
+
+  /** Verifies a stored badge again and records the outcome. */
+  async reverify(earnerId: string, id: string): Promise<BadgeDetailView> {
+    const row = await this.deps.prisma.backpackItem.findFirst({
+      where: { id, earnerId },
+      select: { id: true, status: true, originalFormat: true, originalText: true },
+    });
+    if (!row) throw new Problem('not_found', 'No such badge.');
+    await this.recheck(earnerId, row, this.deps.now());
+    return this.get(earnerId, id);
+  }
+
+  private async recheck(
+    earnerId: string,
+    row: { id: string; status: string; originalFormat: string; originalText: string },
+    now: Date,
+  ): Promise<string> {
+    let status: string;
+    let checks: Check[];
+    try {
+      const { verdict } = await this.verify(earnerId, storedInput(row.originalFormat, row.originalText), now);
+      checks = verdict.checks;
+      const failed = failedCodes(checks);
+      // An issuer that cannot be reached right now says nothing about the badge: keep its status.
+      const unreachable = !verdict.badge && failed.has('hosted_fetched') && verdict.status !== 'revoked';
+      status = unreachable ? row.status : verdict.status;
+    } catch (err) {
+      if (!(err instanceof Problem)) throw err;
+      status = err.code === 'badge_unreachable' ? row.status : 'invalid';
+      checks = [{ code: 'input_parsed', status: 'failed', message: err.detail ?? err.title }];
+    }
+    await this.deps.prisma.backpackItem.updateMany({
+      where: { id: row.id, earnerId },
+      data: { status, checksJson: JSON.stringify(checks), verifiedAt: now },
+    });
+    return status;
+  }
+
+  /**
+   * Re-verifies the `batchSize` badges verified longest ago, so that revocations and expiries
+   * reach the backpack. Returns how many were checked and how many changed status.
+   */
+  async reverifyDue(now: Date, batchSize: number): Promise<{ checked: number; changed: number }> {
+    const rows = await this.deps.prisma.backpackItem.findMany({
+      where: { verifiedAt: { lt: now } },
+      orderBy: [{ verifiedAt: 'asc' }, { id: 'asc' }],
+      take: batchSize,
+      select: { id: true, earnerId: true, status: true, originalFormat: true, originalText: true },
+    });
+    let changed = 0;
+    for (const row of rows) {
+      const status = await this.recheck(row.earnerId, row, now);
+      if (status !== row.status) changed += 1;
+    }
+    return { checked: rows.length, changed };
+  }
+
+  /** The badge baked into a PNG or SVG that carries its original assertion. */
+  async baked(
+    earnerId: string,
+    id: string,
+    format: 'png' | 'svg',
+  ): Promise<{ contentType: string; bytes: Uint8Array; fileName: string }> {
+    const row = await this.deps.prisma.backpackItem.findFirst({
+      where: { id, earnerId },
+      select: { specVersion: true, originalText: true, imageType: true, name: true },
+    });
+    if (!row) throw new Problem('not_found', 'No such badge.');
+    const version = row.specVersion === '3.0' ? '3.0' : '2.0';
+    const wanted = format === 'png' ? 'image/png' : 'image/svg+xml';
+    const stored =
+      row.imageType === wanted
+        ? await this.deps.prisma.badgeImage.findUnique({ where: { itemId: id }, select: { bytes: true } })
+        : null;
+    const fileName = `${row.name.replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 60) || 'badge'}.${format}`;
+    if (format === 'png') {
+      const base = stored ? new Uint8Array(stored.bytes) : placeholderPng();
+      return { contentType: wanted, bytes: bakePng(base, row.originalText, version), fileName };
+    }
+    const svg = stored ? Buffer.from(stored.bytes).toString('utf8') : placeholderSvg();
+    return {
+      contentType: wanted,
+      bytes: new Uint8Array(Buffer.from(bakeSvg(svg, row.originalText, version), 'utf8')),
+      fileName,
+    };
+  }
+
+  /** Every badge of the earner with its original assertion, for the account export. */
+  async exportAll(earnerId: string): Promise<BadgeDetailView[]> {
+    const rows = await this.deps.prisma.backpackItem.findMany({
+      where: { earnerId },
+      select: DETAIL_SELECT,
+      orderBy: [{ addedAt: 'asc' }, { id: 'asc' }],
+    });
+    const now = this.deps.now();
+    return rows.map((row) => toDetail(row, now, {}));
+  }
+}
+
+/** The status filter, with a badge past its expiry counted as expired whatever was stored. */
+function statusWhere(status: BadgeStatus | undefined, now: Date): Record<string, unknown> {
+  switch (status) {
+    case undefined:
+      return {};
+    case 'valid':
+      return { status: 'valid', OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] };
+    case 'expired':
+      return {
+        OR: [{ status: 'expired' }, { status: 'valid', expiresAt: { lte: now } }],
+      };
+    default:
+      return { status };
+  }
+}
