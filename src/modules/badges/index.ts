@@ -39,7 +39,13 @@ export interface BadgesModule {
   addDetailSection: BadgesService['addDetailSection'];
   /** Lets the groups module resolve `groupId` in the list filter. */
   setGroupFilter: BadgesService['setGroupFilter'];
+  /** Re-verifies the badges verified longest ago, a bounded batch per run, for the scheduler. */
+  reverifyJob: { name: string; everyMs: number; run: (now: Date) => Promise<void> };
 }
+
+/** One run re-checks this many badges; every 10 minutes that is 14,400 a day per service. */
+const REVERIFY_BATCH = 100;
+const REVERIFY_EVERY_MS = 10 * 60_000;
 
 export function createBadges({ prisma, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
   // One key cache per app: an issuer key fetched once serves every later verification for a while.
@@ -60,5 +66,12 @@ export function createBadges({ prisma, config, accounts, fetcher, now }: BadgesD
     },
     addDetailSection: (name, section) => service.addDetailSection(name, section),
     setGroupFilter: (filter) => service.setGroupFilter(filter),
+    reverifyJob: {
+      name: 'badges-reverify',
+      everyMs: REVERIFY_EVERY_MS,
+      run: async (at) => {
+        await service.reverifyDue(at, REVERIFY_BATCH);
+      },
+    },
   };
 }
