@@ -11,10 +11,15 @@ import { contractRoutes, loadContract, type OperationHandlers } from './http/con
 import errors from './http/errors.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
-import { type AccountsModule, createAccounts } from './modules/accounts/index.ts';
+import { Scheduler } from './jobs/scheduler.ts';
+import { createMailService, type Mailer, type MailService } from './mail/index.ts';
+import { type AccountsModule, createAccounts, PublicHandles } from './modules/accounts/index.ts';
 import { type BadgesModule, createBadges } from './modules/badges/index.ts';
+import { type ConnectModule, createConnect } from './modules/connect/index.ts';
+import { createGroups, type GroupsModule } from './modules/groups/index.ts';
 import { createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
+import { createSharing, type SharingModule } from './modules/sharing/index.ts';
 
 export interface AppOptions {
   config: Config;
@@ -22,8 +27,12 @@ export interface AppOptions {
   db?: Database;
   /** Logger override for tests (`false` silences); production uses `config.logLevel`. */
   logger?: boolean;
+  /** Where log lines go instead of stdout; tests read them to check what is never logged. */
+  logStream?: { write(line: string): void };
   /** The clock; tests pass a fake one. */
   now?: () => Date;
+  /** Outgoing mail; defaults to SMTP when `SMTP_URL` is set, else the in-memory outbox. */
+  mailer?: Mailer;
   /** Outbound HTTP for badges, issuers and keys; defaults to the SSRF-safe fetcher from config. */
   fetcher?: Fetcher;
 }
@@ -40,13 +49,25 @@ declare module 'fastify' {
 
 export interface Services {
   accounts: AccountsModule;
+  mail: MailService;
+  /** Background jobs; main.ts starts it, tests call `runOnce`. */
+  scheduler: Scheduler;
   badges: BadgesModule;
+  connect: ConnectModule;
+  groups: GroupsModule;
+  sharing: SharingModule;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger:
+      options.logger === false
+        ? false
+        : {
+            ...(loggerOptions(config.logLevel) as object),
+            ...(options.logStream ? { stream: options.logStream } : {}),
+          },
     genReqId,
     requestIdHeader: false,
     trustProxy: config.trustProxy,
@@ -79,7 +100,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(cookie);
 
   const now = options.now ?? (() => new Date());
-  const accounts = createAccounts({ prisma: db.prisma, config, now });
+  const mail = createMailService(config, app.log, options.mailer);
+  app.addHook('onClose', () => mail.mailer.close());
+  const scheduler = new Scheduler(db.prisma, now, app.log);
+  // preClose runs before any onClose, so running jobs finish before the database closes.
+  app.addHook('preClose', () => scheduler.stop());
+  const accounts = createAccounts({ prisma: db.prisma, config, now, mailer: mail.mailer, log: app.log });
+  scheduler.register(accounts.retentionJob);
   const fetcher =
     options.fetcher ??
     createSafeFetcher({
@@ -89,14 +116,41 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       maxRedirects: 5,
     });
   const badges = createBadges({ prisma: db.prisma, config, accounts: accounts.service, fetcher, now });
-  const services: Services = { accounts, badges };
+  scheduler.register(badges.reverifyJob);
+  accounts.addExportSection('badges', badges.exportSection);
+  const groups = createGroups({ prisma: db.prisma, badges: badges.views, now });
+  badges.setGroupFilter((earnerId, groupId) => groups.service.badgeIds(earnerId, groupId));
+  badges.addDetailSection('groups', (earnerId, itemId) => groups.service.groupsOfBadge(earnerId, itemId));
+  const sharing = createSharing({
+    prisma: db.prisma,
+    groups: groups.service,
+    badges: badges.views,
+    accounts: accounts.service,
+    handles: new PublicHandles(db.prisma),
+    publicUrl: config.publicUrl,
+    now,
+  });
+  const connect = createConnect({
+    prisma: db.prisma,
+    config,
+    now,
+    session: async (request) => {
+      const secret = request.cookies[accounts.cookieName];
+      return secret ? accounts.resolvers.session(secret) : null;
+    },
+  });
+  const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing };
   app.decorate('services', services);
 
   await app.register(auth, {
     cookieName: accounts.cookieName,
     trustedOrigins: [config.publicUrl.origin, ...config.corsOrigins],
-    resolvers: accounts.resolvers,
+    resolvers: {
+      ...accounts.resolvers,
+      bearer: async (secret) => (await accounts.resolvers.bearer(secret)) ?? connect.resolveBearer(secret),
+    },
   });
+  await app.register(connect.guard);
 
   const contract = loadContract();
   if (config.docsEnabled) {
@@ -115,7 +169,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...operationsHandlers({ db, contract }),
     ...accounts.handlers,
     ...badges.handlers,
+    ...connect.handlers,
+    ...groups.handlers,
+    ...sharing.handlers,
   };
-  await app.register(contractRoutes, { contract, handlers, scopes: [badges.scope] });
+  await app.register(contractRoutes, {
+    contract,
+    handlers,
+    scopes: [badges.scope, sharing.scope, ...connect.scopes],
+  });
   return app;
 }

@@ -34,6 +34,21 @@ export interface Config {
   docsEnabled: boolean;
   sessionTtlHours: number;
   sessionIdleHours: number;
+  /** Lifetime of an access token issued to an issuer platform. */
+  connectAccessTokenTtlSeconds: number;
+  /** Lifetime of a refresh token issued to an issuer platform (each rotation starts anew). */
+  connectRefreshTokenTtlDays: number;
+  /** Front-end page that sign-in links open; the code travels in the fragment. */
+  signInUrl: URL;
+  /** SMTP server for outgoing mail; absent, mail is kept in an in-memory outbox and logged. */
+  smtpUrl?: string;
+  mailFrom: string;
+  oidcProviders: OidcProviderConfig[];
+  /** SHA-256 (hex) of the operator's credential; absent, no operator access exists. */
+  operatorTokenSha256?: string;
+  deletionFreshnessMinutes: number;
+  signInRateLimitMax: number;
+  codesPerAddressPerHour: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -274,6 +289,119 @@ export const SETTINGS = {
     expected: 'an integer from 1 to 8760',
     parse: integer(1, 8760),
   },
+  connectAccessTokenTtlSeconds: {
+    variable: 'CONNECT_ACCESS_TOKEN_TTL_SECONDS',
+    description: 'How long an access token issued to an issuer platform works.',
+    default: '3600',
+    expected: 'an integer from 60 to 86400',
+    parse: integer(60, 86_400),
+  },
+  connectRefreshTokenTtlDays: {
+    variable: 'CONNECT_REFRESH_TOKEN_TTL_DAYS',
+    description: "How long an issuer platform's refresh token works unused; each use rotates it.",
+    default: '90',
+    expected: 'an integer from 1 to 3650',
+    parse: integer(1, 3650),
+  },
+  signInUrl: {
+    variable: 'SIGN_IN_URL',
+    description:
+      'The front-end page that e-mailed sign-in links open (`#code=...` is appended). Defaults to `PUBLIC_URL` + `/sign-in`.',
+    default: undefined,
+    expected: 'an absolute http(s) URL without a fragment',
+    parse: (raw: string) => {
+      const url = httpUrl(raw);
+      if (url.hash) throw new Invalid('');
+      return url;
+    },
+  },
+  smtpUrl: {
+    variable: 'SMTP_URL',
+    description:
+      'SMTP server for outgoing mail (`smtp://` or `smtps://`, credentials in the URL). Empty: mail is kept in an in-memory outbox and only its sending is logged.',
+    default: undefined,
+    expected: 'an smtp:// or smtps:// URL',
+    parse: (raw: string) => {
+      if (!/^smtps?:\/\/[^\s]+$/.test(raw)) throw new Invalid('');
+      try {
+        new URL(raw);
+      } catch {
+        throw new Invalid('');
+      }
+      return raw;
+    },
+  },
+  mailFrom: {
+    variable: 'MAIL_FROM',
+    description: 'The From header of the mail the service sends.',
+    default: 'Badge Backpack <no-reply@localhost>',
+    expected: 'an address, optionally with a display name',
+    parse: (raw: string) => {
+      if (!raw.includes('@') || /[\r\n]/.test(raw) || raw.length > 200) throw new Invalid('');
+      return raw;
+    },
+  },
+  oidcProviders: {
+    variable: 'OIDC_PROVIDERS',
+    description:
+      'Identity providers whose ID tokens sign earners in: a JSON array of `{"name", "issuer", "jwksUri", "audiences": [...]}`.',
+    default: '[]',
+    expected: 'a JSON array of {name, issuer, jwksUri, audiences} with unique names',
+    parse: (raw: string) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        throw new Invalid('');
+      }
+      if (!Array.isArray(value)) throw new Invalid('');
+      const providers = value.map((item: unknown): OidcProviderConfig => {
+        if (!item || typeof item !== 'object') throw new Invalid('');
+        const { name, issuer, jwksUri, audiences } = item as Record<string, unknown>;
+        if (typeof name !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new Invalid('');
+        if (typeof issuer !== 'string' || issuer.length === 0) throw new Invalid('');
+        if (typeof jwksUri !== 'string') throw new Invalid('');
+        httpUrl(jwksUri);
+        if (!Array.isArray(audiences) || audiences.length === 0) throw new Invalid('');
+        if (!audiences.every((a) => typeof a === 'string' && a.length > 0)) throw new Invalid('');
+        return { name, issuer, jwksUri, audiences: audiences as string[] };
+      });
+      if (new Set(providers.map((p) => p.name)).size !== providers.length) throw new Invalid('');
+      return providers;
+    },
+  },
+  operatorTokenSha256: {
+    variable: 'OPERATOR_TOKEN_SHA256',
+    description:
+      'SHA-256 (hex) of the operator credential sent in `X-Operator-Token`. Empty: no operator access.',
+    default: undefined,
+    expected: '64 hexadecimal characters',
+    parse: (raw: string) => {
+      if (!/^[0-9a-fA-F]{64}$/.test(raw)) throw new Invalid('');
+      return raw.toLowerCase();
+    },
+  },
+  deletionFreshnessMinutes: {
+    variable: 'DELETION_FRESHNESS_MINUTES',
+    description: 'Deleting the account needs a sign-in this recent, or else an e-mailed confirmation code.',
+    default: '10',
+    expected: 'an integer from 1 to 1440',
+    parse: integer(1, 1440),
+  },
+  signInRateLimitMax: {
+    variable: 'SIGN_IN_RATE_LIMIT_MAX',
+    description: 'Sign-in requests allowed per client address per rate-limit window.',
+    default: '10',
+    expected: 'an integer from 1 to 100000',
+    parse: integer(1, 100_000),
+  },
+  codesPerAddressPerHour: {
+    variable: 'CODES_PER_ADDRESS_PER_HOUR',
+    description: 'E-mailed codes (sign-in, verification, confirmation) allowed per e-mail address per hour.',
+    default: '5',
+    expected: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 
 export function loadConfig(env: Env = process.env): Config {
@@ -294,7 +422,16 @@ export function loadConfig(env: Env = process.env): Config {
   if (out.migrateOnStart === undefined) {
     out.migrateOnStart = String(out.databaseUrl).startsWith('file:');
   }
+  if (out.signInUrl === undefined) {
+    out.signInUrl = new URL('sign-in', withTrailingSlash(out.publicUrl as URL));
+  }
   return out as Config;
+}
+
+function withTrailingSlash(url: URL): URL {
+  const copy = new URL(url);
+  if (!copy.pathname.endsWith('/')) copy.pathname = `${copy.pathname}/`;
+  return copy;
 }
 
 /** Markdown table of every setting, as the README shows it. */

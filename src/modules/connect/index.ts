@@ -1,0 +1,130 @@
+// Issuer platforms push badges with the earner's consent: an OAuth 2.0 authorization server
+// (registration, consent page, code + PKCE, rotating tokens, revocation), the Badge Connect
+// 2.1 and Open Badges 3.0 APIs on its tokens, and the original Backpack Connect routes.
+import formbody from '@fastify/formbody';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Config } from '../../config.ts';
+import type { Db } from '../../db/client.ts';
+import type { Principal } from '../../http/auth.ts';
+import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
+import { Problem } from '../../http/problems.ts';
+import { ACCESS_PREFIX, type AccessGrant, OAuthServer } from './oauth.ts';
+import { oauthHandlers } from './oauth-routes.ts';
+
+export { SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
+
+export interface ConnectDeps {
+  prisma: Db;
+  config: Config;
+  now: () => Date;
+  session: (request: FastifyRequest) => Promise<Principal | null>;
+}
+
+/** Tags of the operations an issuer platform's token may call; every other route refuses it. */
+const ISSUER_TAGS = new Set(['badge-connect', 'ob3', 'backpack-connect']);
+
+/** Operations that take forms, registered in a scope of their own with the form parser. */
+const FORM_OPERATIONS = [
+  'getAuthorizationPage',
+  'decideAuthorization',
+  'requestOAuthToken',
+  'revokeOAuthToken',
+];
+
+export interface ConnectModule {
+  oauth: OAuthServer;
+  handlers: OperationHandlers;
+  scopes: ContractScope[];
+  /** The principal for an issuer platform's access token, or null when it is not one. */
+  resolveBearer(secret: string): Promise<Principal | null>;
+  /** The grant behind the request's token, for handlers that must know the platform. */
+  grantOf(request: FastifyRequest): AccessGrant;
+  /** Keeps platform tokens to the issuer-facing routes (a fastify-plugin: register at the root). */
+  guard: (app: FastifyInstance) => Promise<void>;
+  exportSection(earnerId: string): Promise<unknown>;
+}
+
+export function createConnect(deps: ConnectDeps): ConnectModule {
+  const { prisma, config, now } = deps;
+  const oauth = new OAuthServer(prisma, now, {
+    accessTtlMs: config.connectAccessTokenTtlSeconds * 1000,
+    refreshTtlMs: config.connectRefreshTokenTtlDays * 86_400_000,
+  });
+  const grants = new WeakMap<Principal, AccessGrant>();
+
+  const resolveBearer = async (secret: string): Promise<Principal | null> => {
+    let token = secret;
+    // Backpack Connect clients send the token base64-encoded (the original API asked for it).
+    if (!token.startsWith(ACCESS_PREFIX) && /^[A-Za-z0-9+/]+={0,2}$/.test(token) && token.length <= 140) {
+      token = Buffer.from(token, 'base64').toString('utf8');
+    }
+    const grant = await oauth.resolveAccess(token);
+    if (!grant) return null;
+    const principal: Principal = {
+      earnerId: grant.earnerId,
+      via: 'token',
+      credentialId: grant.tokenId,
+      scopes: new Set(grant.scopes),
+      authenticatedAt: null,
+    };
+    grants.set(principal, grant);
+    return principal;
+  };
+
+  const guard = fp(
+    async (app: FastifyInstance) => {
+      app.addHook('onRequest', async (request) => {
+        const principal = request.principal;
+        if (!principal || !grants.has(principal)) return;
+        const tags = request.routeOptions.config.operation?.tags ?? [];
+        if (!tags.some((t) => ISSUER_TAGS.has(t))) {
+          throw new Problem('insufficient_scope', 'An issuer platform token works only on the issuer APIs.');
+        }
+      });
+    },
+    { name: 'connect-guard', dependencies: ['auth'] },
+  );
+
+  const handlers: OperationHandlers = {
+    ...oauthHandlers({
+      oauth,
+      publicUrl: config.publicUrl,
+      signInUrl: config.signInUrl,
+      session: deps.session,
+    }),
+  };
+
+  return {
+    oauth,
+    handlers,
+    scopes: [
+      {
+        operationIds: FORM_OPERATIONS,
+        setup: async (scope) => {
+          // Forms, and nothing else, on these routes: JSON posted to the token endpoint is refused.
+          scope.removeAllContentTypeParsers();
+          await scope.register(formbody, { bodyLimit: 16 * 1024 });
+        },
+      },
+    ],
+    resolveBearer,
+    grantOf(request) {
+      const grant = request.principal ? grants.get(request.principal) : undefined;
+      if (!grant) throw new Problem('forbidden', 'This operation needs an issuer platform token.');
+      return grant;
+    },
+    guard,
+    async exportSection(earnerId) {
+      const rows = await oauth.listGrants(earnerId);
+      return rows.map((g) => ({
+        clientId: g.clientId,
+        name: g.client.name,
+        clientUri: g.client.clientUri,
+        scopes: g.scope.split(' ').filter(Boolean),
+        grantedAt: g.createdAt.toISOString(),
+        lastUsedAt: g.lastUsedAt?.toISOString() ?? null,
+      }));
+    },
+  };
+}
