@@ -10,6 +10,7 @@ import { Sessions } from './sessions.ts';
 
 export { TOKEN_SCOPES } from './access-tokens.ts';
 export { AccountsService, normalizeAddress } from './service.ts';
+export { PublicHandles } from './public-handles.ts';
 
 export interface AccountsDeps {
   prisma: Db;

@@ -1,0 +1,165 @@
+// HTTP handlers for share links (the earner's side) and for the public views: the shared
+// page (HTML or JSON), its images, the address check, oEmbed, the displayer API and the
+// statistics.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { components } from '../../generated/api.ts';
+import { principalOf } from '../../http/auth.ts';
+import type { OperationHandlers } from '../../http/contract.ts';
+import { Problem } from '../../http/problems.ts';
+import type { PublicHandles } from '../accounts/index.ts';
+import { negotiate } from './negotiate.ts';
+import { IMAGE_CSP, oembedHtml, PAGE_CSP, renderCheckResult, renderPage } from './page.ts';
+import type { SharingService } from './service.ts';
+import type { Statistics } from './statistics.ts';
+
+type Schemas = components['schemas'];
+
+/** Checks of an address per client and minute: enough for a person, too few to guess with. */
+export const RECIPIENT_CHECKS_PER_MINUTE = 10;
+
+const PAGE_TYPES = ['text/html', 'application/json'] as const;
+const OEMBED_WIDTH = 400;
+const OEMBED_HEIGHT = 120;
+
+export interface SharingRouteDeps {
+  sharing: SharingService;
+  statistics: Statistics;
+  handles: PublicHandles;
+  publicUrl: URL;
+}
+
+function publicJson(reply: FastifyReply): FastifyReply {
+  // Anyone may read public views from any site; no credentials are involved.
+  return reply.header('access-control-allow-origin', '*').type('application/json; charset=utf-8');
+}
+
+export function sharingHandlers({
+  sharing,
+  statistics,
+  handles,
+  publicUrl,
+}: SharingRouteDeps): OperationHandlers {
+  const oembedUrl = (pageUrl: string) => {
+    const url = new URL('/oembed', publicUrl);
+    url.searchParams.set('url', pageUrl);
+    url.searchParams.set('format', 'json');
+    return url.toString();
+  };
+
+  return {
+    listShareLinks: async (request: FastifyRequest) => ({
+      shareLinks: await sharing.list(principalOf(request).earnerId),
+    }),
+    createShareLink: async (request: FastifyRequest, reply: FastifyReply) => {
+      const link = await sharing.create(
+        principalOf(request).earnerId,
+        request.body as Schemas['ShareLinkCreate'],
+      );
+      return reply.code(201).header('location', `/v1/share-links/${link.id}`).send(link);
+    },
+    getShareLink: async (request: FastifyRequest) => {
+      const { shareLinkId } = request.params as { shareLinkId: string };
+      return sharing.get(principalOf(request).earnerId, shareLinkId);
+    },
+    deleteShareLink: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { shareLinkId } = request.params as { shareLinkId: string };
+      await sharing.delete(principalOf(request).earnerId, shareLinkId);
+      return reply.code(204).send();
+    },
+
+    getSharedPage: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { token } = request.params as { token: string };
+      const { format } = request.query as { format?: 'html' | 'json' };
+      // Revocation must take effect at once, so no cache may keep a copy.
+      reply.header('vary', 'Accept').header('cache-control', 'no-store');
+      const type =
+        format === 'json'
+          ? 'application/json'
+          : format === 'html'
+            ? 'text/html'
+            : negotiate(request.headers.accept, PAGE_TYPES);
+      if (!type)
+        throw new Problem('not_acceptable', 'This page is available as text/html or application/json.');
+      const page = await sharing.pageView(await sharing.resolve(token));
+      if (type === 'application/json') return publicJson(reply).send(page);
+      return reply
+        .header('content-security-policy', PAGE_CSP)
+        .type('text/html; charset=utf-8')
+        .send(renderPage(page, oembedUrl(page.url)));
+    },
+
+    getSharedImage: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { token, position } = request.params as { token: string; position: number };
+      const image = await sharing.image(token, position);
+      if (image.contentType === 'image/svg+xml') reply.header('content-security-policy', IMAGE_CSP);
+      return reply
+        .header('cache-control', 'no-store')
+        .header('x-content-type-options', 'nosniff')
+        .header('cross-origin-resource-policy', 'cross-origin')
+        .type(image.contentType)
+        .send(Buffer.from(image.bytes));
+    },
+
+    checkSharedRecipient: {
+      config: { rateLimit: { max: RECIPIENT_CHECKS_PER_MINUTE, timeWindow: 60_000 } },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const { token } = request.params as { token: string };
+        const { email } = request.body as Schemas['RecipientCheck'];
+        const fromForm = (request.headers['content-type'] ?? '').startsWith(
+          'application/x-www-form-urlencoded',
+        );
+        const type =
+          negotiate(
+            request.headers.accept,
+            fromForm ? PAGE_TYPES : ([...PAGE_TYPES].reverse() as string[]),
+          ) ?? 'application/json';
+        const share = await sharing.resolve(token);
+        const result = sharing.checkRecipient(share, email);
+        reply.header('cache-control', 'no-store');
+        if (type === 'application/json') return publicJson(reply).send(result);
+        return reply
+          .header('content-security-policy', PAGE_CSP)
+          .type('text/html; charset=utf-8')
+          .send(renderCheckResult({ title: share.title, url: sharing.shareUrl(token) }, result));
+      },
+    },
+
+    getOembed: async (request: FastifyRequest, reply: FastifyReply) => {
+      const query = request.query as {
+        url: string;
+        format?: 'json' | 'xml';
+        maxwidth?: number;
+        maxheight?: number;
+      };
+      if (query.format === 'xml') throw new Problem('not_implemented', 'Only format=json is offered.');
+      const token = sharing.tokenFromUrl(query.url);
+      if (!token) throw new Problem('not_found', 'That URL is not a shared page of this service.');
+      const page = await sharing.pageView(await sharing.resolve(token));
+      reply.header('cache-control', 'no-store');
+      return publicJson(reply).send({
+        version: '1.0',
+        type: 'rich',
+        title: page.title,
+        provider_name: 'Badge Backpack',
+        provider_url: new URL('/', publicUrl).toString(),
+        html: oembedHtml(page),
+        width: Math.min(query.maxwidth ?? OEMBED_WIDTH, OEMBED_WIDTH),
+        height: Math.min(query.maxheight ?? OEMBED_HEIGHT, OEMBED_HEIGHT),
+      } satisfies Schemas['OembedResponse']);
+    },
+
+    listDisplayerGroups: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { handle } = request.params as { handle: string };
+      const earnerId = await handles.earnerIdForHandle(handle);
+      // An unpublished handle and one nobody chose answer alike.
+      if (!earnerId) throw new Problem('not_found', 'No one has published this handle.');
+      reply.header('cache-control', 'no-store');
+      return publicJson(reply).send({ handle, groups: await sharing.publishedGroups(earnerId) });
+    },
+
+    getStatistics: async (_request: FastifyRequest, reply: FastifyReply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return publicJson(reply).send(await statistics.current());
+    },
+  };
+}

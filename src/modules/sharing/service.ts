@@ -1,0 +1,295 @@
+// Share links: the earner publishes a group or one badge at an unguessable URL. Public views
+// are built here from the groups and badges services (never their tables); the earner shows
+// only as a salted hash of the address each badge was awarded to, with the link's own salt.
+import { createHash, randomUUID as newId, randomBytes } from 'node:crypto';
+import type { Db } from '../../db/client.ts';
+import type { components } from '../../generated/api.ts';
+import { Problem } from '../../http/problems.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import type { BadgePublicDetail, SharedBadgeViews } from '../badges/shared-views.ts';
+import type { GroupsService } from '../groups/index.ts';
+import { publicImage } from './public-image.ts';
+
+type Schemas = components['schemas'];
+export type ShareLinkView = Schemas['ShareLink'];
+export type SharedBadgeView = Schemas['SharedBadge'];
+export type SharedPageView = Schemas['SharedPage'];
+
+interface LinkRow {
+  id: string;
+  token: string;
+  earnerId: string;
+  groupId: string | null;
+  itemId: string | null;
+  salt: string;
+  createdAt: Date;
+}
+
+/** A resolved public link: what its page shows, in order. */
+export interface PublicShare {
+  link: LinkRow;
+  kind: 'group' | 'badge';
+  title: string;
+  description: string;
+  badges: (BadgePublicDetail & { position: number })[];
+}
+
+/** `sha256$hex` of the lower-case address followed by the salt, as Open Badges 2.0 hashes. */
+export function hashedIdentity(address: string, salt: string): string {
+  return `sha256$${createHash('sha256')
+    .update(address.trim().toLowerCase() + salt, 'utf8')
+    .digest('hex')}`;
+}
+
+function decodeSegments(text: string): string[] {
+  return text.split('.').map((segment) => {
+    try {
+      return Buffer.from(segment, 'base64url').toString('utf8');
+    } catch {
+      return '';
+    }
+  });
+}
+
+/**
+ * Whether text the issuer wrote names one of the addresses, looking through JSON escapes
+ * and inside the base64url segments of a signed token.
+ */
+export function mentionsAddress(text: string, format: string, addresses: readonly string[]): boolean {
+  const views = [text];
+  try {
+    views.push(JSON.stringify(JSON.parse(text)));
+  } catch {
+    // not JSON: the raw text is all there is
+  }
+  if (format === 'jws' || format === 'vc-jwt') {
+    for (const decoded of decodeSegments(text)) {
+      views.push(decoded);
+      try {
+        views.push(JSON.stringify(JSON.parse(decoded)));
+      } catch {
+        // a signature segment
+      }
+    }
+  }
+  const haystack = views.join('\n').toLowerCase();
+  return addresses.some((a) => a.length > 0 && haystack.includes(a.trim().toLowerCase()));
+}
+
+export class SharingService {
+  constructor(
+    private readonly prisma: Db,
+    private readonly groups: GroupsService,
+    private readonly badges: SharedBadgeViews,
+    private readonly accounts: AccountsService,
+    private readonly publicUrl: URL,
+    private readonly now: () => Date,
+  ) {}
+
+  shareUrl(token: string): string {
+    return new URL(`/share/${token}`, this.publicUrl).toString();
+  }
+
+  /** The token from a URL of one of this service's share pages, or null. */
+  tokenFromUrl(raw: string): string | null {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return null;
+    }
+    if (url.origin !== this.publicUrl.origin) return null;
+    const match = /^\/share\/([A-Za-z0-9_-]{20,100})$/.exec(url.pathname);
+    return match?.[1] ?? null;
+  }
+
+  async create(earnerId: string, input: { groupId?: string; badgeId?: string }): Promise<ShareLinkView> {
+    if (input.groupId !== undefined) {
+      if (!(await this.groups.find(earnerId, input.groupId)))
+        throw new Problem('not_found', 'No such group.');
+    } else if (input.badgeId !== undefined) {
+      const owned = await this.badges.ownedIds(earnerId, [input.badgeId]);
+      if (!owned.has(input.badgeId)) throw new Problem('not_found', 'No such badge in this backpack.');
+    }
+    const row = await this.prisma.shareLink.create({
+      data: {
+        id: newId(),
+        // 256 random bits: the link is the only secret between the earner and its viewers.
+        token: randomBytes(32).toString('base64url'),
+        earnerId,
+        groupId: input.groupId ?? null,
+        itemId: input.groupId === undefined ? (input.badgeId ?? null) : null,
+        salt: randomBytes(16).toString('hex'),
+        createdAt: this.now(),
+      },
+    });
+    return this.view(row);
+  }
+
+  async list(earnerId: string): Promise<ShareLinkView[]> {
+    const rows = await this.prisma.shareLink.findMany({
+      where: { earnerId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+    });
+    return rows.map((r) => this.view(r));
+  }
+
+  async get(earnerId: string, id: string): Promise<ShareLinkView> {
+    const row = await this.prisma.shareLink.findFirst({ where: { id, earnerId } });
+    if (!row) throw new Problem('not_found', 'No such share link.');
+    return this.view(row);
+  }
+
+  async delete(earnerId: string, id: string): Promise<void> {
+    const { count } = await this.prisma.shareLink.deleteMany({ where: { id, earnerId } });
+    if (count === 0) throw new Problem('not_found', 'No such share link.');
+  }
+
+  /** Which of the earner's groups have at least one link. */
+  async sharedGroupIds(earnerId: string, groupIds: string[]): Promise<Set<string>> {
+    if (groupIds.length === 0) return new Set();
+    const rows = await this.prisma.shareLink.findMany({
+      where: { earnerId, groupId: { in: groupIds } },
+      select: { groupId: true },
+    });
+    return new Set(rows.flatMap((r) => (r.groupId ? [r.groupId] : [])));
+  }
+
+  /** The page behind a token, or a 404 problem: unknown and revoked links look the same. */
+  async resolve(token: string): Promise<PublicShare> {
+    const link = await this.prisma.shareLink.findUnique({ where: { token } });
+    if (!link) throw new Problem('not_found', 'No such shared page.');
+    if (link.groupId) {
+      const group = await this.groups.find(link.earnerId, link.groupId);
+      const ids = (await this.groups.badgeIds(link.earnerId, link.groupId)) ?? [];
+      if (!group) throw new Problem('not_found', 'No such shared page.');
+      const details = await this.badges.publicDetails(link.earnerId, ids);
+      const badges = ids.flatMap((id) => {
+        const d = details.get(id);
+        return d ? [d] : [];
+      });
+      return {
+        link,
+        kind: 'group',
+        title: group.name,
+        description: group.description,
+        badges: badges.map((b, position) => ({ ...b, position })),
+      };
+    }
+    const details = await this.badges.publicDetails(link.earnerId, link.itemId ? [link.itemId] : []);
+    const badge = link.itemId ? details.get(link.itemId) : undefined;
+    if (!badge) throw new Problem('not_found', 'No such shared page.');
+    return {
+      link,
+      kind: 'badge',
+      title: badge.name,
+      description: badge.description,
+      badges: [{ ...badge, position: 0 }],
+    };
+  }
+
+  /** Every address that must never appear in public: the earner's and each badge's recipient. */
+  async privateAddresses(share: PublicShare): Promise<string[]> {
+    const held = await this.accounts.addresses(share.link.earnerId);
+    return [...new Set([...held.map((a) => a.address), ...share.badges.map((b) => b.recipientAddress)])];
+  }
+
+  async pageView(share: PublicShare): Promise<SharedPageView> {
+    const addresses = await this.privateAddresses(share);
+    return {
+      url: this.shareUrl(share.link.token),
+      kind: share.kind,
+      title: share.title,
+      description: share.description,
+      recipientCheckUrl: new URL(`/share/${share.link.token}/recipient-checks`, this.publicUrl).toString(),
+      badges: share.badges.map((b) => this.badgeView(share.link, b, addresses)),
+    };
+  }
+
+  badgeView(
+    link: LinkRow,
+    b: BadgePublicDetail & { position: number },
+    addresses: string[],
+  ): SharedBadgeView {
+    const originalNamesRecipient = mentionsAddress(b.originalText, b.originalFormat, addresses);
+    const format = b.originalFormat as 'json' | 'jws' | 'vc-jwt';
+    return {
+      position: b.position,
+      name: b.name,
+      description: b.description,
+      issuer: { name: b.issuerName, url: b.issuerUrl },
+      issuedOn: b.issuedOn.toISOString(),
+      expiresAt: b.expiresAt?.toISOString() ?? null,
+      status: b.status,
+      imageUrl: b.hasImage
+        ? new URL(`/share/${link.token}/images/${b.position}`, this.publicUrl).toString()
+        : null,
+      criteriaUrl: b.criteriaUrl,
+      recipient: {
+        type: 'email',
+        hashed: true,
+        salt: link.salt,
+        identity: hashedIdentity(b.recipientAddress, link.salt),
+      },
+      assertionId: mentionsAddress(b.assertionId, 'json', addresses) ? null : b.assertionId,
+      original: originalNamesRecipient ? null : { format, text: b.originalText },
+    };
+  }
+
+  async image(token: string, position: number): Promise<{ contentType: string; bytes: Uint8Array }> {
+    const share = await this.resolve(token);
+    const badge = share.badges[position];
+    const stored = badge?.hasImage ? await this.badges.image(share.link.earnerId, badge.id) : null;
+    const image = stored ? publicImage(stored, await this.privateAddresses(share)) : null;
+    if (!image) throw new Problem('not_found', 'No such image.');
+    return image;
+  }
+
+  checkRecipient(share: PublicShare, email: string): Schemas['RecipientCheckResult'] {
+    const claimed = hashedIdentity(email, share.link.salt);
+    const matching = share.badges.filter(
+      (b) => hashedIdentity(b.recipientAddress, share.link.salt) === claimed,
+    ).length;
+    return {
+      awarded: share.badges.length > 0 && matching === share.badges.length,
+      matchingBadges: matching,
+      totalBadges: share.badges.length,
+    };
+  }
+
+  /** The earner's published groups (one page each: the oldest link), for the displayer API. */
+  async publishedGroups(earnerId: string): Promise<Schemas['DisplayerGroups']['groups']> {
+    const links = await this.prisma.shareLink.findMany({
+      where: { earnerId, groupId: { not: null } },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: { token: true, groupId: true },
+    });
+    const seen = new Set<string>();
+    const groups: Schemas['DisplayerGroups']['groups'] = [];
+    for (const link of links) {
+      if (!link.groupId || seen.has(link.groupId)) continue;
+      seen.add(link.groupId);
+      const share = await this.resolve(link.token);
+      const page = await this.pageView(share);
+      groups.push({ name: page.title, description: page.description, url: page.url, badges: page.badges });
+    }
+    return groups;
+  }
+
+  async exportSection(earnerId: string): Promise<unknown[]> {
+    const rows = await this.prisma.shareLink.findMany({ where: { earnerId }, orderBy: { createdAt: 'asc' } });
+    return rows.map((r) => ({ ...this.view(r), salt: r.salt }));
+  }
+
+  private view(row: LinkRow): ShareLinkView {
+    return {
+      id: row.id,
+      kind: row.groupId ? 'group' : 'badge',
+      groupId: row.groupId,
+      badgeId: row.itemId,
+      token: row.token,
+      url: this.shareUrl(row.token),
+      createdAt: row.createdAt.toISOString(),
+    };
+  }
+}
