@@ -55,6 +55,8 @@ async function main(): Promise<void> {
     app.log.fatal({ err }, 'cannot listen');
     process.exit(1);
   }
+  // Jobs run only in a serving process, never in an app built by tests or scripts.
+  app.services.scheduler.start();
 }
 
 await main();

@@ -21,6 +21,8 @@ export interface Principal {
 export interface CredentialResolvers {
   session(secret: string): Promise<Principal | null>;
   bearer(secret: string): Promise<Principal | null>;
+  /** Whether the secret is the operator's credential; absent, no operator access exists. */
+  operator?(secret: string): boolean;
 }
 
 export interface AuthOptions {
@@ -33,8 +35,12 @@ export interface AuthOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** True when the request carries the operator's credential (operatorToken operations only). */
+    operator: boolean;
   }
 }
+
+export const OPERATOR_HEADER = 'x-operator-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -62,7 +68,7 @@ function hasScopes(principal: Principal, required: string[]): boolean {
  * every state-changing request; a request with neither is not from a browser page, and so is
  * no cross-site forgery.
  */
-function crossSite(request: FastifyRequest, trusted: Set<string>): boolean {
+export function crossSite(request: FastifyRequest, trusted: ReadonlySet<string>): boolean {
   const origin = request.headers.origin;
   if (typeof origin === 'string') return !trusted.has(origin);
   const site = request.headers['sec-fetch-site'];
@@ -73,10 +79,27 @@ function crossSite(request: FastifyRequest, trusted: Set<string>): boolean {
 async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void> {
   const trusted = new Set(opts.trustedOrigins);
   app.decorateRequest('principal', null);
+  app.decorateRequest('operator', false);
 
   app.addHook('onRequest', async (request, reply) => {
     const security = request.routeOptions.config.operation?.security;
     if (!security || security.length === 0 || security.every((alt) => Object.keys(alt).length === 0)) return;
+
+    // The operator credential answers only for operations that name the operatorToken scheme,
+    // and operator-only operations accept nothing else.
+    if (security.some((alt) => 'operatorToken' in alt)) {
+      const presented = request.headers[OPERATOR_HEADER];
+      if (typeof presented === 'string') {
+        if (!opts.resolvers.operator?.(presented)) {
+          throw new Problem('invalid_credentials', 'The operator credential is not valid.');
+        }
+        request.operator = true;
+        return;
+      }
+      if (security.every((alt) => 'operatorToken' in alt)) {
+        throw new Problem('unauthenticated', 'This operation needs the operator credential.');
+      }
+    }
 
     const bearer = bearerSecret(request);
     const cookie = request.cookies[opts.cookieName];

@@ -1,6 +1,6 @@
 // Personal access tokens: `bpk_` + random secret; stored as a hash with scopes and expiry.
-import type { Db } from '../../db/client.ts';
 import type { Principal } from '../../http/auth.ts';
+import type { Db } from './db.ts';
 import { hashSecret, newId, newSecret } from './secrets.ts';
 
 export const TOKEN_PREFIX = 'bpk_';
@@ -18,6 +18,15 @@ export const TOKEN_SCOPES = [
 ] as const;
 
 const TOUCH_INTERVAL_MS = 60_000;
+
+export interface AccessTokenView {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  expiresAt: Date | null;
+}
 
 export class AccessTokens {
   constructor(
@@ -67,5 +76,34 @@ export class AccessTokens {
       scopes: new Set(token.scopes.split(' ').filter(Boolean)),
       authenticatedAt: null,
     };
+  }
+
+  /** The earner's tokens, newest first, expired ones included until the retention job removes them. */
+  async list(earnerId: string): Promise<AccessTokenView[]> {
+    const rows = await this.prisma.accessToken.findMany({
+      where: { earnerId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      select: { id: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+    });
+    return rows.map((r) => ({ ...r, scopes: r.scopes.split(' ').filter(Boolean) }));
+  }
+
+  async get(earnerId: string, id: string): Promise<AccessTokenView | null> {
+    const row = await this.prisma.accessToken.findFirst({
+      where: { id, earnerId },
+      select: { id: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+    });
+    return row ? { ...row, scopes: row.scopes.split(' ').filter(Boolean) } : null;
+  }
+
+  /** Revokes one of the earner's tokens; false when the earner has no such token. */
+  async revoke(earnerId: string, id: string): Promise<boolean> {
+    const { count } = await this.prisma.accessToken.deleteMany({ where: { id, earnerId } });
+    return count > 0;
+  }
+
+  async purge(now: Date): Promise<number> {
+    const { count } = await this.prisma.accessToken.deleteMany({ where: { expiresAt: { lte: now } } });
+    return count;
   }
 }

@@ -1,30 +1,54 @@
-// Accounts: earners, their e-mail addresses, sign-in, sessions and personal access tokens,
-// export and deletion. Other modules use AccountsService to learn an earner's addresses.
+// Accounts: earners, their e-mail addresses, password-less sign-in (e-mailed links and OIDC ID
+// tokens), sessions and personal access tokens, the age gate, export and deletion. Other
+// modules use AccountsService to learn an earner's addresses and to join the export/deletion.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
-import type { Db } from '../../db/client.ts';
 import type { CredentialResolvers } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
+import type { Job } from '../../jobs/scheduler.ts';
+import type { Mailer } from '../../mail/index.ts';
 import { AccessTokens } from './access-tokens.ts';
-import { AccountsService } from './service.ts';
+import { Codes } from './codes.ts';
+import type { Db } from './db.ts';
+import { OidcVerifier } from './oidc.ts';
+import { accountsHandlers } from './routes.ts';
+import { AccountsService, type ExportSection } from './service.ts';
 import { Sessions } from './sessions.ts';
+import { SignIn } from './sign-in.ts';
 
 export { TOKEN_SCOPES } from './access-tokens.ts';
-export { AccountsService, normalizeAddress } from './service.ts';
+export type { Tx } from './db.ts';
 export { PublicHandles } from './public-handles.ts';
+export { newId } from './secrets.ts';
+export type { DeletionStep, ExportSection } from './service.ts';
+export { AccountsService, normalizeAddress } from './service.ts';
+
+/** E-mailed codes work this long: enough to switch to the mailbox, short enough to be stale soon. */
+export const CODE_TTL_MINUTES = 15;
+const RETENTION_EVERY_MS = 3_600_000;
 
 export interface AccountsDeps {
   prisma: Db;
   config: Config;
   now: () => Date;
+  mailer: Mailer;
+  log: FastifyBaseLogger;
 }
 
 export interface AccountsModule {
   service: AccountsService;
   sessions: Sessions;
   accessTokens: AccessTokens;
+  codes: Codes;
+  signIn: SignIn;
   resolvers: CredentialResolvers;
   handlers: OperationHandlers;
   cookieName: string;
+  /** The retention job: expired sessions and tokens, and spent codes. */
+  retentionJob: Job;
+  /** Lets another module add its section (`badges`, `groups`...) to the account export. */
+  addExportSection(name: string, section: ExportSection): void;
 }
 
 /** `__Host-` binds the cookie to this exact origin over HTTPS; plain HTTP (local use) cannot use it. */
@@ -32,7 +56,17 @@ export function sessionCookieName(config: Config): string {
   return config.publicUrl.protocol === 'https:' ? '__Host-backpack_session' : 'backpack_session';
 }
 
-export function createAccounts({ prisma, config, now }: AccountsDeps): AccountsModule {
+/** Compares hashes in constant time, so that response timing says nothing about the secret. */
+function operatorCheck(expectedSha256: string | undefined): ((secret: string) => boolean) | undefined {
+  if (!expectedSha256) return undefined;
+  const expected = Buffer.from(expectedSha256, 'hex');
+  return (secret) => {
+    if (secret.length === 0 || secret.length > 512) return false;
+    return timingSafeEqual(createHash('sha256').update(secret, 'utf8').digest(), expected);
+  };
+}
+
+export function createAccounts({ prisma, config, now, mailer, log }: AccountsDeps): AccountsModule {
   const service = new AccountsService(prisma, now);
   const sessions = new Sessions(
     prisma,
@@ -40,15 +74,62 @@ export function createAccounts({ prisma, config, now }: AccountsDeps): AccountsM
     now,
   );
   const accessTokens = new AccessTokens(prisma, now);
+  service.attach(sessions, accessTokens);
+  const codes = new Codes(
+    prisma,
+    { ttlMs: CODE_TTL_MINUTES * 60_000, perAddressPerHour: config.codesPerAddressPerHour },
+    now,
+  );
+  const oidc = new OidcVerifier(config.oidcProviders, now);
+  const signIn = new SignIn({
+    prisma,
+    service,
+    sessions,
+    codes,
+    oidc,
+    mailer,
+    signInUrl: config.signInUrl,
+    codeTtlMinutes: CODE_TTL_MINUTES,
+  });
+  const cookieName = sessionCookieName(config);
+  const operator = operatorCheck(config.operatorTokenSha256);
   return {
     service,
     sessions,
     accessTokens,
-    cookieName: sessionCookieName(config),
+    codes,
+    signIn,
+    cookieName,
     resolvers: {
       session: (secret) => sessions.resolve(secret),
       bearer: (secret) => accessTokens.resolve(secret),
+      ...(operator ? { operator } : {}),
     },
-    handlers: {},
+    handlers: accountsHandlers({
+      config,
+      now,
+      service,
+      sessions,
+      accessTokens,
+      codes,
+      signIn,
+      mailer,
+      cookieName,
+      listProviders: () => oidc.list(),
+      codeTtlMinutes: CODE_TTL_MINUTES,
+    }),
+    retentionJob: {
+      name: 'accounts.retention',
+      everyMs: RETENTION_EVERY_MS,
+      run: async (at) => {
+        const removed = {
+          sessions: await sessions.purge(at),
+          codes: await codes.purge(at),
+          accessTokens: await accessTokens.purge(at),
+        };
+        log.info({ removed }, 'accounts retention');
+      },
+    },
+    addExportSection: (name, section) => service.addExportSection(name, section),
   };
 }

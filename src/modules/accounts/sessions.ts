@@ -1,12 +1,23 @@
 // Server-side sessions: the cookie carries a random secret, the table its hash, with an
 // absolute expiry and an idle timeout.
-import type { Db } from '../../db/client.ts';
+
 import type { Principal } from '../../http/auth.ts';
+import type { Db, Tx } from './db.ts';
 import { hashSecret, newId, newSecret } from './secrets.ts';
 
 export interface SessionPolicy {
   ttlMs: number;
   idleMs: number;
+}
+
+export interface SessionView {
+  id: string;
+  createdAt: Date;
+  lastUsedAt: Date;
+  expiresAt: Date;
+  method: string;
+  userAgent: string | null;
+  current: boolean;
 }
 
 /** lastUsedAt is written at most this often, so that reading pages does not write each time. */
@@ -23,12 +34,13 @@ export class Sessions {
     earnerId: string,
     method: string,
     userAgent: string | null,
-  ): Promise<{ id: string; secret: string; expiresAt: Date }> {
+    client: Tx = this.prisma,
+  ): Promise<{ id: string; secret: string; expiresAt: Date; createdAt: Date }> {
     const secret = newSecret();
     const now = this.now();
     const expiresAt = new Date(now.getTime() + this.policy.ttlMs);
     const id = newId();
-    await this.prisma.session.create({
+    await client.session.create({
       data: {
         id,
         tokenHash: hashSecret(secret),
@@ -41,7 +53,7 @@ export class Sessions {
         userAgent,
       },
     });
-    return { id, secret, expiresAt };
+    return { id, secret, expiresAt, createdAt: now };
   }
 
   /** The principal for a cookie secret, or null when unknown, expired or idle too long. */
@@ -65,5 +77,44 @@ export class Sessions {
       scopes: 'all',
       authenticatedAt: session.authenticatedAt,
     };
+  }
+
+  /** The earner's live sessions, newest first; `currentId` marks the caller's own. */
+  async list(earnerId: string, currentId: string | null): Promise<SessionView[]> {
+    const now = this.now();
+    const rows = await this.prisma.session.findMany({
+      where: {
+        earnerId,
+        expiresAt: { gt: now },
+        lastUsedAt: { gt: new Date(now.getTime() - this.policy.idleMs) },
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, method: true, userAgent: true },
+    });
+    return rows.map((r) => ({ ...r, current: r.id === currentId }));
+  }
+
+  /** Ends one of the earner's sessions; false when the earner has no such session. */
+  async revoke(earnerId: string, sessionId: string): Promise<boolean> {
+    const { count } = await this.prisma.session.deleteMany({ where: { id: sessionId, earnerId } });
+    return count > 0;
+  }
+
+  async revokeAll(earnerId: string): Promise<number> {
+    const { count } = await this.prisma.session.deleteMany({ where: { earnerId } });
+    return count;
+  }
+
+  /** Removes sessions past their absolute expiry or idle timeout. */
+  async purge(now: Date): Promise<number> {
+    const { count } = await this.prisma.session.deleteMany({
+      where: {
+        OR: [
+          { expiresAt: { lte: now } },
+          { lastUsedAt: { lte: new Date(now.getTime() - this.policy.idleMs) } },
+        ],
+      },
+    });
+    return count;
   }
 }

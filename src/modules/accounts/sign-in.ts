@@ -1,0 +1,116 @@
+// The two ways in, both ending in a session: an e-mailed link and an OIDC ID token. The first
+// sign-in for an address that no account has verified creates the account, and only for
+// someone who states an age of 13 or more; for anyone younger nothing is kept.
+import { Problem } from '../../http/problems.ts';
+import type { Mailer } from '../../mail/index.ts';
+import type { Codes } from './codes.ts';
+import type { Db } from './db.ts';
+import type { OidcVerifier } from './oidc.ts';
+import { type AccountsService, normalizeAddress } from './service.ts';
+import type { Sessions } from './sessions.ts';
+
+export const MINIMUM_AGE = 13;
+
+export interface SignedIn {
+  accountCreated: boolean;
+  session: { id: string; secret: string; createdAt: Date; expiresAt: Date; method: string };
+}
+
+export interface SignInDeps {
+  prisma: Db;
+  service: AccountsService;
+  sessions: Sessions;
+  codes: Codes;
+  oidc: OidcVerifier;
+  mailer: Mailer;
+  signInUrl: URL;
+  codeTtlMinutes: number;
+}
+
+export class SignIn {
+  constructor(private readonly deps: SignInDeps) {}
+
+  /**
+   * Sends a sign-in link. The work is the same whether or not an account holds the address (a
+   * code row and one message either way), so neither the answer nor its timing tells.
+   */
+  async requestLink(rawAddress: string): Promise<void> {
+    const address = normalizeAddress(rawAddress);
+    const secret = await this.deps.codes.issue('sign_in', address, null);
+    const link = new URL(this.deps.signInUrl);
+    link.hash = `code=${secret}`;
+    await this.deps.mailer.send({
+      to: address,
+      subject: 'Your Badge Backpack sign-in link',
+      text: [
+        'Open this link to sign in to your Badge Backpack (or to create one):',
+        '',
+        link.toString(),
+        '',
+        `The link works once, for ${this.deps.codeTtlMinutes} minutes. If you did not ask for it, ignore this message.`,
+      ].join('\n'),
+    });
+  }
+
+  async redeemLink(secret: string, age: number | undefined, userAgent: string | null): Promise<SignedIn> {
+    const code = await this.deps.codes.find('sign_in', secret);
+    return this.signIn(code.address, 'email', age, userAgent, code.id);
+  }
+
+  async withIdToken(
+    provider: string,
+    idToken: string,
+    age: number | undefined,
+    userAgent: string | null,
+  ): Promise<SignedIn> {
+    const identity = await this.deps.oidc.verify(provider, idToken);
+    return this.signIn(identity.email, `oidc:${identity.provider}`, age, userAgent, null);
+  }
+
+  private async signIn(
+    address: string,
+    method: string,
+    age: number | undefined,
+    userAgent: string | null,
+    codeId: string | null,
+  ): Promise<SignedIn> {
+    const { prisma, service, sessions, codes } = this.deps;
+    const existing = await service.earnerByVerifiedAddress(address);
+    if (!existing) await this.ageGate(address, age);
+    try {
+      return await prisma.$transaction(async (tx) => {
+        if (codeId) await codes.consume(codeId, tx);
+        // Checked again inside the transaction: another sign-in may have created the account.
+        let earnerId = existing ?? (await service.earnerByVerifiedAddress(address, tx));
+        const accountCreated = !earnerId;
+        if (!earnerId) earnerId = (await service.createEarner([address], null, tx)).id;
+        const session = await sessions.create(earnerId, method, userAgent, tx);
+        return { accountCreated, session: { ...session, method } };
+      });
+    } catch (err) {
+      if (err instanceof Problem) throw err;
+      // Two first sign-ins for one address at once: the unique verified address lets one win.
+      if ((await service.earnerByVerifiedAddress(address)) !== null) {
+        throw new Problem('conflict', 'The account was being created by another request; sign in again.');
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Creating an account needs a stated age of at least 13. A refusal forgets the person: the
+   * codes sent to the address go, and neither the address nor the age is logged.
+   */
+  private async ageGate(address: string, age: number | undefined): Promise<void> {
+    if (age === undefined) {
+      throw new Problem(
+        'age_required',
+        "No account has this address yet; creating one needs the earner's age.",
+      );
+    }
+    if (age < MINIMUM_AGE) {
+      await this.deps.codes.forgetAddresses([address]);
+      throw new Problem('under_minimum_age', `Earners must be ${MINIMUM_AGE} or older to have a backpack.`);
+    }
+  }
+}
