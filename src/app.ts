@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import auth from './http/auth.ts';
 import { contractRoutes, loadContract, type OperationHandlers } from './http/contract.ts';
-import errors from './http/errors.ts';
+import errors, { frameworkErrors } from './http/errors.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
 import { Scheduler } from './jobs/scheduler.ts';
@@ -77,6 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    frameworkErrors,
   });
 
   const registeredRoutes: { method: string; url: string }[] = [];

@@ -185,6 +185,19 @@ function fromFrameworkError(err: FastifyError): { code: ProblemCode; detail?: st
   return null;
 }
 
+/**
+ * Errors the router raises before any route or hook runs (an undecodable URL, an over-long path
+ * parameter); given to Fastify as its `frameworkErrors` option so that they are problems too.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    sendProblem(request, reply, 'uri_too_long', 'A path segment is longer than any identifier.');
+  } else {
+    sendProblem(request, reply, 'malformed_url', 'The URL is not validly percent-encoded.');
+  }
+}
+
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 async function errorsPlugin(app: FastifyInstance): Promise<void> {

@@ -64,6 +64,11 @@ describeEachDatabase('operations', (current) => {
     expect(res.headers.allow).toContain('GET');
   });
 
+  it('answers an over-long path segment and an undecodable URL with problems', async () => {
+    expectProblem(await app.inject({ url: `/v1/groups/${'x'.repeat(300)}` }), 414, 'uri_too_long');
+    expectProblem(await app.inject({ url: '/v1/groups/%E0%A4%A' }), 400, 'malformed_url');
+  });
+
   it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
     const sent = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-123.abc' } });
     expect(sent.headers['x-request-id']).toBe('trace-123.abc');

@@ -1,0 +1,284 @@
+// npm run bench: the scenarios of the performance targets, on SQLite and on PostgreSQL, each
+// ratio measured side by side in one run (server pinned to core 0, load generator to core 1),
+// medians of several rounds. Writes bench/results/latest.{json,md} and a chart (SVG).
+//   --quick         short runs (a smoke check of the harness, not figures to publish)
+//   --db=sqlite     one database only (sqlite | postgres)
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { applyMigrations } from '../src/db/migrations.ts';
+import { startIssuer } from './support/issuer.ts';
+import { type Row, renderChart, renderMarkdown } from './support/report.ts';
+import { cloneBadges, type SeededBackpack, seedBackpack } from './support/seed.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const args = new Set(process.argv.slice(2));
+const QUICK = args.has('--quick');
+const ONLY_DB = [...args].find((a) => a.startsWith('--db='))?.slice(5);
+const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DURATION = QUICK ? 2 : 10;
+const WARMUP = QUICK ? 1 : 4;
+const ROUNDS = QUICK ? 1 : 3;
+
+// The load generator runs on core 1; the server is started on core 0.
+if (!process.env.BENCH_PINNED && spawnSync('taskset', ['-V']).status === 0) {
+  const child = spawnSync(
+    'taskset',
+    ['-c', '1', process.execPath, ...process.execArgv, ...process.argv.slice(1)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_PINNED: '1' },
+    },
+  );
+  process.exit(child.status ?? 1);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, opts: Partial<autocannon.Options> = {}, seconds = DURATION): Promise<Load> {
+  const base = { url, connections: 32, pipelining: 1, ...opts };
+  await autocannon({ ...base, duration: WARMUP });
+  const r = await autocannon({ ...base, duration: seconds });
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+  };
+}
+
+async function createDatabase(
+  kind: 'sqlite' | 'postgres',
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'backpack-bench-'));
+    return {
+      url: `file:${join(dir, 'bench.db')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `backpack_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_SERVER });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_SERVER);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_SERVER });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function startServer(
+  env: Record<string, string>,
+): Promise<{ url: string; child: ChildProcess; peakRssMb: () => number }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', 'bench/server.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      MIGRATE_ON_START: 'false',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  // taskset execs node, so the child's pid is the server's.
+  const peakRssMb = () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  };
+  return { url, child, peakRssMb };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<void> {
+  console.log(`\n== ${kind}`);
+  const issuer = await startIssuer();
+  const database = await createDatabase(kind);
+  const payloadDir = mkdtempSync(join(tmpdir(), 'backpack-bench-payloads-'));
+  try {
+    await applyMigrations(database.url);
+    const env = {
+      DATABASE_URL: database.url,
+      FETCH_ALLOW_PRIVATE_HOSTS: issuer.host,
+      RATE_LIMIT_MAX: '100000000',
+    };
+    // Seed through the real ingestion path, then clone rows for the large backpacks.
+    const app = await buildApp({ config: loadConfig({ ...env, LOG_LEVEL: 'warn' }) });
+    let seeded: SeededBackpack;
+    try {
+      seeded = await seedBackpack(app, issuer, 100);
+      const big10k = await cloneBadges(app, seeded.earnerId, 10_000);
+      const big100k = QUICK ? null : await cloneBadges(app, seeded.earnerId, 100_000);
+      const crowd = QUICK
+        ? []
+        : await Promise.all(Array.from({ length: 999 }, () => cloneBadges(app, seeded.earnerId, 100)));
+      seeded.growth = { '10000': big10k.cookie, ...(big100k ? { '100000': big100k.cookie } : {}) };
+      seeded.crowd = crowd.map((c) => c.cookie);
+    } finally {
+      await app.close();
+    }
+    const payloadFile = join(payloadDir, 'payloads.json');
+    writeFileSync(payloadFile, JSON.stringify(seeded.payloads));
+
+    const server = await startServer({ ...env, BENCH_PAYLOADS: payloadFile });
+    try {
+      const cookie = { headers: { cookie: seeded.cookie } };
+      const s0: Load[] = [];
+      const s1: Load[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        s0.push(await load(`${server.url}/bench/memory/list`));
+        s1.push(await load(`${server.url}/v1/badges?limit=100`, cookie));
+      }
+      const s0rps = median(s0.map((l) => l.rps));
+      const s1rps = median(s1.map((l) => l.rps));
+      rows.push({ db: kind, scenario: 'S0 list from memory', value: s0rps, unit: 'req/s' });
+      rows.push({
+        db: kind,
+        scenario: 'S1 list 100 badges (cookie)',
+        value: s1rps,
+        unit: 'req/s',
+        ratio: s1rps / s0rps,
+        target: kind === 'sqlite' ? 0.5 : 0.4,
+        extra: `p99 ${median(s1.map((l) => l.p99))} ms (target < 25 ms); errors ${s1.reduce((a, l) => a + l.errors + l.non2xx, 0)}`,
+      });
+
+      for (const [label, real, memory, accept] of [
+        [
+          'S2 share page JSON (20 badges)',
+          `/share/${seeded.shareToken}`,
+          '/bench/memory/share.json',
+          'application/json',
+        ],
+        [
+          'S2 share page HTML (20 badges)',
+          `/share/${seeded.shareToken}`,
+          '/bench/memory/share.html',
+          'text/html',
+        ],
+      ] as const) {
+        const mem: number[] = [];
+        const act: number[] = [];
+        for (let round = 0; round < ROUNDS; round++) {
+          mem.push((await load(`${server.url}${memory}`, { headers: { accept } })).rps);
+          act.push((await load(`${server.url}${real}`, { headers: { accept } })).rps);
+        }
+        rows.push({
+          db: kind,
+          scenario: label,
+          value: median(act),
+          unit: 'req/s',
+          ratio: median(act) / median(mem),
+          target: 0.6,
+        });
+      }
+
+      const growth: Record<string, Load> = {};
+      for (const [size, c] of [['100', seeded.cookie], ...Object.entries(seeded.growth)] as [
+        string,
+        string,
+      ][]) {
+        growth[size] = await load(
+          `${server.url}/v1/badges?limit=100`,
+          { connections: 8, headers: { cookie: c } },
+          QUICK ? 2 : 5,
+        );
+      }
+      const g100 = growth['100']?.p50 ?? 0;
+      for (const [size, l] of Object.entries(growth)) {
+        rows.push({
+          db: kind,
+          scenario: `Growth: first page, ${size} badges held`,
+          value: l.p50,
+          unit: 'ms p50',
+          ratio: g100 ? l.p50 / g100 : undefined,
+          target: size === '100' ? undefined : 1.5,
+          lowerIsBetter: true,
+          extra: `p99 ${l.p99} ms`,
+        });
+      }
+
+      if (seeded.crowd.length > 0) {
+        const cookies = seeded.crowd;
+        let next = 0;
+        await load(`${server.url}/v1/badges?limit=100`, {
+          requests: [
+            {
+              setupRequest: (req) => {
+                next = (next + 1) % cookies.length;
+                return { ...req, headers: { ...req.headers, cookie: cookies[next] ?? '' } };
+              },
+            },
+          ],
+        });
+      }
+      rows.push({
+        db: kind,
+        scenario: `Memory: peak RSS under S1 (${seeded.crowd.length + 3} earners)`,
+        value: server.peakRssMb(),
+        unit: 'MB',
+        target: 256,
+        lowerIsBetter: true,
+        absolute: true,
+      });
+    } finally {
+      await stop(server.child);
+    }
+  } finally {
+    await issuer.close();
+    await database.drop();
+    rmSync(payloadDir, { recursive: true, force: true });
+  }
+}
+
+const rows: Row[] = [];
+for (const kind of ['sqlite', 'postgres'] as const) {
+  if (ONLY_DB && ONLY_DB !== kind) continue;
+  await benchDatabase(kind, rows);
+}
+const results = { date: new Date().toISOString(), quick: QUICK, node: process.version, rows };
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+const base = join(ROOT, 'bench/results', QUICK ? 'quick' : 'latest');
+writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(`${base}.md`, renderMarkdown(results));
+writeFileSync(`${base}.svg`, renderChart(results));
+console.log(`\n${renderMarkdown(results)}`);
