@@ -131,6 +131,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     now,
   });
+  accounts.addExportSection('groups', (earnerId) => groups.service.exportSection(earnerId));
+  accounts.addExportSection('shareLinks', (earnerId) => sharing.service.exportSection(earnerId));
   const connect = createConnect({
     prisma: db.prisma,
     config,

@@ -224,6 +224,16 @@ describeEachDatabase('badges: the backpack', (current) => {
     expect(rowB2.verifiedAt.getTime()).toBeGreaterThan(new Date('2001-01-01').getTime());
   });
 
+  it('gives the account export every badge with its original assertion and normalized fields', async () => {
+    const earner = await createEarner(app);
+    const { id, jws } = await addSigned(earner, 'Exported');
+    const section = await app.services.badges.exportSection(earner.id);
+    expect(section).toHaveLength(1);
+    expect(section[0]).toMatchObject({ id, name: 'Exported', original: { format: 'jws', text: jws } });
+    expect(section[0]).toHaveProperty('normalized.issuer.name', 'Local Issuer');
+    expect(await app.services.badges.exportSection((await createEarner(app)).id)).toEqual([]);
+  });
+
   it('bakes a badge out as PNG and SVG that the engine reads back to the same assertion', async () => {
     const earner = await createEarner(app);
     const { id, assertionId } = await addSigned(earner, 'Bake Me');

@@ -39,6 +39,8 @@ export interface BadgesModule {
   addDetailSection: BadgesService['addDetailSection'];
   /** Lets the groups module resolve `groupId` in the list filter. */
   setGroupFilter: BadgesService['setGroupFilter'];
+  /** The `badges` section of the account export: each badge with its original assertion. */
+  exportSection: (earnerId: string) => Promise<Record<string, unknown>[]>;
   /** Re-verifies the badges verified longest ago, a bounded batch per run, for the scheduler. */
   reverifyJob: { name: string; everyMs: number; run: (now: Date) => Promise<void> };
 }
@@ -66,6 +68,10 @@ export function createBadges({ prisma, config, accounts, fetcher, now }: BadgesD
     },
     addDetailSection: (name, section) => service.addDetailSection(name, section),
     setGroupFilter: (filter) => service.setGroupFilter(filter),
+    exportSection: async (earnerId) =>
+      (await service.exportAll(earnerId)).map(
+        ({ sections: _none, ...badge }) => badge as Record<string, unknown>,
+      ),
     reverifyJob: {
       name: 'badges-reverify',
       everyMs: REVERIFY_EVERY_MS,
