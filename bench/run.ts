@@ -109,6 +109,7 @@ async function startServer(
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error('the benchmark server did not start');
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
@@ -117,6 +118,7 @@ async function startServer(
   }
   // taskset execs node, so the child's pid is the server's.
   const peakRssMb = () => {
+    if (child.exitCode !== null) throw new Error('the benchmark server exited during the run');
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
     return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
   };
@@ -140,7 +142,7 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<
     const env = {
       DATABASE_URL: database.url,
       FETCH_ALLOW_PRIVATE_HOSTS: issuer.host,
-      RATE_LIMIT_MAX: '100000000',
+      RATE_LIMIT_MAX: '1000000',
     };
     // Seed through the real ingestion path, then clone rows for the large backpacks.
     const app = await buildApp({ config: loadConfig({ ...env, LOG_LEVEL: 'warn' }) });

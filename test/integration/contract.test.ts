@@ -77,6 +77,8 @@ describe('contract and routes', () => {
     const doc = loadContract().document as { paths: Record<string, Record<string, Record<string, unknown>>> };
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
+        // Path-level keys (`parameters`, `summary`) are not operations.
+        if (!['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(method)) continue;
         const where = `${method.toUpperCase()} ${path}`;
         expect(typeof op.summary, where).toBe('string');
         expect((op.tags as string[]).length, where).toBeGreaterThan(0);
