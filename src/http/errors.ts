@@ -79,41 +79,50 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_CANTOPEN',
 ]);
 
-function walkCauses(err: unknown, visit: (e: Record<string, unknown>) => boolean): boolean {
-  let current: unknown = err;
-  for (let depth = 0; depth < 6 && current && typeof current === 'object'; depth++) {
-    const e = current as Record<string, unknown>;
-    if (visit(e)) return true;
-    current = e.cause;
+// node-postgres reports a connection lost mid-query as a plain Error with one of these messages.
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect|Connection terminated due to connection timeout)/;
+
+/**
+ * Every object that may describe a database failure: the error, its `cause` chain, and the
+ * driver adapter's error that Prisma keeps in `meta.driverAdapterError`.
+ */
+function errorParts(err: unknown): Record<string, unknown>[] {
+  const parts: Record<string, unknown>[] = [];
+  const queue: unknown[] = [err];
+  while (queue.length > 0 && parts.length < 12) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object') continue;
+    const part = e as Record<string, unknown>;
+    parts.push(part);
+    queue.push(part.cause);
+    const meta = part.meta as Record<string, unknown> | undefined;
+    if (meta && typeof meta === 'object') queue.push(meta.driverAdapterError);
   }
-  return false;
+  return parts;
 }
 
 /** Maps a database error to a problem code, or null when it is not a known database condition. */
 export function classifyDatabaseError(err: unknown): ProblemCode | null {
-  let result: ProblemCode | null = null;
-  walkCauses(err, (e) => {
+  for (const e of errorParts(err)) {
     const code = typeof e.code === 'string' ? e.code : undefined;
+    const original = typeof e.originalCode === 'string' ? e.originalCode : undefined;
     const kind = typeof e.kind === 'string' ? e.kind : undefined;
-    if (code === 'P2002' || kind === 'UniqueConstraintViolation' || code === '23505') {
-      result = 'conflict';
-      return true;
+    if (code === 'P2002' || kind === 'UniqueConstraintViolation' || code === '23505') return 'conflict';
+    if (code === 'P2025') return 'not_found';
+    if (original === 'SQLITE_FULL' || code === 'SQLITE_FULL' || code === '53100') return 'storage_full';
+    if (
+      (code && UNAVAILABLE_CODES.has(code)) ||
+      (original && UNAVAILABLE_CODES.has(original)) ||
+      (kind && UNAVAILABLE_KINDS.has(kind))
+    ) {
+      return 'database_unavailable';
     }
-    if (code === 'P2025') {
-      result = 'not_found';
-      return true;
-    }
-    if ((code && UNAVAILABLE_CODES.has(code)) || (kind && UNAVAILABLE_KINDS.has(kind))) {
-      result = 'database_unavailable';
-      return true;
-    }
-    if (e.name === 'PrismaClientInitializationError' || e.name === 'AggregateError') {
-      result = 'database_unavailable';
-      return true;
-    }
-    return false;
-  });
-  return result;
+    if (e.name === 'PrismaClientInitializationError' || e.name === 'AggregateError')
+      return 'database_unavailable';
+    if (typeof e.message === 'string' && CONNECTION_LOST.test(e.message)) return 'database_unavailable';
+  }
+  return null;
 }
 
 export function problemBody(
@@ -249,8 +258,8 @@ async function errorsPlugin(app: FastifyInstance): Promise<void> {
     }
     const dbCode = classifyDatabaseError(err);
     if (dbCode) {
-      if (dbCode === 'database_unavailable') {
-        request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
+      if (dbCode === 'database_unavailable' || dbCode === 'storage_full') {
+        request.log.warn({ err: { message: err.message, code: err.code } }, dbCode);
         reply.header('retry-after', '5');
       }
       return sendProblem(request, reply, dbCode);

@@ -21,6 +21,7 @@ export const CATALOGUE = {
   rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal server error' },
   database_unavailable: { status: 503, title: 'The database is unavailable' },
+  storage_full: { status: 507, title: 'No space is left to store this' },
   unknown_badges: { status: 422, title: 'Some badges are not in this backpack' },
   not_implemented: { status: 501, title: 'Not implemented' },
   code_invalid: { status: 400, title: 'The code is not valid' },
