@@ -523,6 +523,30 @@ describeEachDatabase('sharing', (current) => {
     }
   });
 
+  it('lists groups and share links in the account export', async () => {
+    const s = await scene();
+    const res = await as(s.earner).get('/v1/account/export');
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.groups.map((g: Json) => g.name).sort()).toEqual(['Hidden', 'Web skills']);
+    const exported = body.groups.find((g: Json) => g.id === s.group.id);
+    expect(exported.badgeIds).toEqual([
+      s.ids.hashed,
+      s.ids.plain,
+      s.ids.revoked,
+      s.ids.expired,
+      s.ids.pending,
+    ]);
+    expect(body.shareLinks).toEqual([
+      expect.objectContaining({
+        id: s.link.id,
+        token: s.link.token,
+        groupId: s.group.id,
+        salt: expect.any(String),
+      }),
+    ]);
+  });
+
   it('keeps a new badge private: no public route shows it until it is shared', async () => {
     const earner = await createEarner(app);
     const id = await insertBadge(app, earner.id, {

@@ -189,7 +189,7 @@ export class GroupsService {
   }
 
   /** Everything held about the earner's groups, for the account export. */
-  async exportSection(earnerId: string): Promise<unknown[]> {
+  async exportSection(earnerId: string): Promise<Record<string, unknown>[]> {
     const rows = await this.prisma.group.findMany({
       where: { earnerId },
       orderBy: { createdAt: 'asc' },

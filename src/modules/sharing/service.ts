@@ -276,7 +276,7 @@ export class SharingService {
     return groups;
   }
 
-  async exportSection(earnerId: string): Promise<unknown[]> {
+  async exportSection(earnerId: string): Promise<Record<string, unknown>[]> {
     const rows = await this.prisma.shareLink.findMany({ where: { earnerId }, orderBy: { createdAt: 'asc' } });
     return rows.map((r) => ({ ...this.view(r), salt: r.salt }));
   }
