@@ -14,7 +14,7 @@ import security from './http/security.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { createMailService, type Mailer, type MailService } from './mail/index.ts';
 import { type AccountsModule, createAccounts, PublicHandles } from './modules/accounts/index.ts';
-import { type BadgesModule, createBadges } from './modules/badges/index.ts';
+import { type BadgesModule, createBadges, PushedBadges } from './modules/badges/index.ts';
 import { type ConnectModule, createConnect } from './modules/connect/index.ts';
 import { createGroups, type GroupsModule } from './modules/groups/index.ts';
 import { createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
@@ -137,11 +137,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     prisma: db.prisma,
     config,
     now,
+    accounts: accounts.service,
+    badges: badges.service,
+    pushed: new PushedBadges(db.prisma, now),
     session: async (request) => {
       const secret = request.cookies[accounts.cookieName];
       return secret ? accounts.resolvers.session(secret) : null;
     },
   });
+  accounts.addExportSection('connectedIssuers', connect.exportSection);
+  scheduler.register(connect.retentionJob);
   const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing };
   app.decorate('services', services);
 

@@ -209,7 +209,11 @@ export class LocalIssuer {
     this.publishRevocations();
   }
 
-  private credentialBody(recipient: string, name: string): Record<string, unknown> {
+  private credentialBody(
+    recipient: string,
+    name: string,
+    overrides: Record<string, unknown> = {},
+  ): Record<string, unknown> {
     return {
       '@context': [
         'https://www.w3.org/ns/credentials/v2',
@@ -233,12 +237,17 @@ export class LocalIssuer {
           criteria: { narrative: 'Pass.' },
         },
       },
+      ...overrides,
     };
   }
 
   /** An OB 3.0 credential with an eddsa-rdfc-2022 Data Integrity proof. */
-  async credential(recipient: string, name = 'Credential Badge'): Promise<Record<string, unknown>> {
-    const doc = this.credentialBody(recipient, name);
+  async credential(
+    recipient: string,
+    name = 'Credential Badge',
+    overrides: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
+    const doc = this.credentialBody(recipient, name, overrides);
     const canon = (d: unknown) =>
       jsonld.canonize(d, {
         algorithm: 'RDFC-1.0',

@@ -11,6 +11,7 @@ import { badgesHandlers } from './routes.ts';
 import { BadgesService } from './service.ts';
 import { SharedBadgeViews } from './shared-views.ts';
 
+export { type OriginalBadge, type PushedBadge, PushedBadges } from './pushed.ts';
 export { pageLinks } from './routes.ts';
 export {
   type BadgeDetailView,
@@ -18,6 +19,7 @@ export {
   BadgesService,
   type DetailSection,
   type GroupFilter,
+  type PushOptions,
 } from './service.ts';
 export * from './shared-views.ts';
 

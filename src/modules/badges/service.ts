@@ -60,6 +60,12 @@ export interface BadgeDetailView {
   sections: Record<string, unknown>;
 }
 
+/** How an issuer platform's push is kept: pending the earner's review, or replacing an older issue. */
+export interface PushOptions {
+  acceptance?: 'accepted' | 'pending';
+  replaceOlder?: boolean;
+}
+
 export interface ListQuery {
   issuerId?: string;
   status?: BadgeStatus;
@@ -277,7 +283,8 @@ export class BadgesService {
     earnerId: string,
     input: BadgeInput,
     source = 'earner',
-  ): Promise<{ created: boolean; badge: BadgeDetailView }> {
+    push: PushOptions = {},
+  ): Promise<{ created: boolean; replaced?: boolean; badge: BadgeDetailView }> {
     const now = this.deps.now();
     const { verdict, fetchCode } = await this.verify(earnerId, input, now);
     const refused = refusal(verdict, fetchCode);
@@ -288,7 +295,15 @@ export class BadgesService {
       verdict.assertionId ?? `sha256:${createHash('sha256').update(original.text).digest('hex')}`;
 
     const held = await this.findByAssertion(earnerId, assertionId);
-    if (held) return { created: false, badge: await this.get(earnerId, held) };
+    let replaced = false;
+    if (held) {
+      if (!push.replaceOlder || !(await this.olderThan(held, badge))) {
+        return { created: false, badge: await this.get(earnerId, held) };
+      }
+      // An issuer's newer issue of the same credential takes the place of the one held.
+      await this.deps.prisma.backpackItem.deleteMany({ where: { id: held, earnerId } });
+      replaced = true;
+    }
 
     const id = randomUUID();
     const image = verdict.image;
@@ -319,6 +334,7 @@ export class BadgesService {
           verifiedAt: now,
           addedAt: now,
           source,
+          acceptance: push.acceptance ?? 'accepted',
           searchText: `${badge.name}\n${badge.issuer.name}`.toLowerCase(),
           sortName: badge.name.toLowerCase(),
           imageType: image?.contentType ?? null,
@@ -342,7 +358,21 @@ export class BadgesService {
       if (!winner) throw err;
       return { created: false, badge: await this.get(earnerId, winner) };
     }
-    return { created: true, badge: await this.get(earnerId, id) };
+    return replaced
+      ? { created: false, replaced: true, badge: await this.get(earnerId, id) }
+      : { created: true, badge: await this.get(earnerId, id) };
+  }
+
+  /** Whether the held item is an older issue (same issuer, earlier issuance) than `badge`. */
+  private async olderThan(heldId: string, badge: NormalizedBadge): Promise<boolean> {
+    const row = await this.deps.prisma.backpackItem.findUnique({
+      where: { id: heldId },
+      select: { issuerId: true, issuedOn: true },
+    });
+    const issued = new Date(badge.issuedOn);
+    return (
+      !!row && row.issuerId === badge.issuer.id && !Number.isNaN(issued.getTime()) && issued > row.issuedOn
+    );
   }
 
   private async findByAssertion(earnerId: string, assertionId: string): Promise<string | null> {

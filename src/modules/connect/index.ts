@@ -9,8 +9,12 @@ import type { Db } from '../../db/client.ts';
 import type { Principal } from '../../http/auth.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import type { BadgesService, PushedBadges } from '../badges/index.ts';
+import { issuerHandlers } from './issuer-routes.ts';
 import { ACCESS_PREFIX, type AccessGrant, OAuthServer } from './oauth.ts';
 import { oauthHandlers } from './oauth-routes.ts';
+import { reviewHandlers } from './review-routes.ts';
 
 export { SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 
@@ -19,6 +23,9 @@ export interface ConnectDeps {
   config: Config;
   now: () => Date;
   session: (request: FastifyRequest) => Promise<Principal | null>;
+  accounts: AccountsService;
+  badges: BadgesService;
+  pushed: PushedBadges;
 }
 
 /** Tags of the operations an issuer platform's token may call; every other route refuses it. */
@@ -42,7 +49,9 @@ export interface ConnectModule {
   grantOf(request: FastifyRequest): AccessGrant;
   /** Keeps platform tokens to the issuer-facing routes (a fastify-plugin: register at the root). */
   guard: (app: FastifyInstance) => Promise<void>;
-  exportSection(earnerId: string): Promise<unknown>;
+  exportSection(earnerId: string): Promise<Record<string, unknown>[]>;
+  /** Purges expired tokens, consent requests and old codes. */
+  retentionJob: { name: string; everyMs: number; run: (now: Date) => Promise<void> };
 }
 
 export function createConnect(deps: ConnectDeps): ConnectModule {
@@ -86,12 +95,26 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     { name: 'connect-guard', dependencies: ['auth'] },
   );
 
+  const grantOf = (request: FastifyRequest): AccessGrant => {
+    const grant = request.principal ? grants.get(request.principal) : undefined;
+    if (!grant) throw new Problem('forbidden', 'This operation needs an issuer platform token.');
+    return grant;
+  };
+
   const handlers: OperationHandlers = {
     ...oauthHandlers({
       oauth,
       publicUrl: config.publicUrl,
       signInUrl: config.signInUrl,
       session: deps.session,
+    }),
+    ...reviewHandlers({ pushed: deps.pushed, oauth }),
+    ...issuerHandlers({
+      publicUrl: config.publicUrl,
+      accounts: deps.accounts,
+      badges: deps.badges,
+      pushed: deps.pushed,
+      grantOf,
     }),
   };
 
@@ -107,14 +130,21 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
           await scope.register(formbody, { bodyLimit: 16 * 1024 });
         },
       },
+      {
+        operationIds: ['upsertOb3Credential'],
+        setup: async (scope) => {
+          // A VC-JWT arrives as text/plain. Only bearer tokens reach this route, never the
+          // session cookie, so a cross-site "simple" request cannot act through it.
+          scope.addContentTypeParser('text/plain', { parseAs: 'string' }, (_request, body, done) => {
+            done(null, body);
+          });
+        },
+      },
     ],
     resolveBearer,
-    grantOf(request) {
-      const grant = request.principal ? grants.get(request.principal) : undefined;
-      if (!grant) throw new Problem('forbidden', 'This operation needs an issuer platform token.');
-      return grant;
-    },
+    grantOf,
     guard,
+    retentionJob: { name: 'connect-retention', everyMs: 3_600_000, run: (at) => oauth.purgeExpired(at) },
     async exportSection(earnerId) {
       const rows = await oauth.listGrants(earnerId);
       return rows.map((g) => ({

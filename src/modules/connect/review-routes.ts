@@ -1,0 +1,48 @@
+// The earner's review of what issuer platforms pushed: see them with the platform's name,
+// accept a pending one, or reject one (deleted) and report it as sent without consent.
+
+import { principalOf } from '../../http/auth.ts';
+import type { OperationHandlers } from '../../http/contract.ts';
+import type { PushedBadges } from '../badges/index.ts';
+import type { OAuthServer } from './oauth.ts';
+
+export function reviewHandlers(deps: { pushed: PushedBadges; oauth: OAuthServer }): OperationHandlers {
+  const { pushed, oauth } = deps;
+  return {
+    listPushedBadges: async (request) => {
+      const { earnerId } = principalOf(request);
+      const items = await pushed.list(earnerId);
+      const names = await oauth.clientNames([...new Set(items.map((i) => i.source))]);
+      return {
+        items: items.map(({ source, ...item }) => ({
+          ...item,
+          issuedOn: item.issuedOn.toISOString(),
+          addedAt: item.addedAt.toISOString(),
+          pushedBy: { clientId: source, name: names.get(source) ?? null },
+        })),
+      };
+    },
+
+    acceptPushedBadge: async (request, reply) => {
+      const { earnerId } = principalOf(request);
+      await pushed.accept(earnerId, (request.params as { badgeId: string }).badgeId);
+      return reply.code(204).send();
+    },
+
+    rejectPushedBadge: async (request, reply) => {
+      const { earnerId } = principalOf(request);
+      const body = request.body as { report: boolean; comment?: string };
+      const rejected = await pushed.reject(earnerId, (request.params as { badgeId: string }).badgeId);
+      if (body.report && (await oauth.clientNames([rejected.source])).has(rejected.source)) {
+        await oauth.report({
+          earnerId,
+          clientId: rejected.source,
+          issuerId: rejected.issuerId,
+          badgeName: rejected.name,
+          comment: body.comment ?? '',
+        });
+      }
+      return reply.code(204).send();
+    },
+  };
+}
