@@ -109,6 +109,15 @@ export function classifyDatabaseError(err: unknown): ProblemCode | null {
     const original = typeof e.originalCode === 'string' ? e.originalCode : undefined;
     const kind = typeof e.kind === 'string' ? e.kind : undefined;
     if (code === 'P2002' || kind === 'UniqueConstraintViolation' || code === '23505') return 'conflict';
+    // A row this write refers to was deleted meanwhile (an account deleted mid-request).
+    if (
+      code === 'P2003' ||
+      kind === 'ForeignKeyConstraintViolation' ||
+      code === '23503' ||
+      original === 'SQLITE_CONSTRAINT_FOREIGNKEY'
+    ) {
+      return 'conflict';
+    }
     if (code === 'P2025') return 'not_found';
     if (original === 'SQLITE_FULL' || code === 'SQLITE_FULL' || code === '53100') return 'storage_full';
     if (
