@@ -89,6 +89,12 @@ describeEachDatabase('accounts: sign-in with an OIDC ID token', (current) => {
           jwksUri: 'http://127.0.0.1:9/jwks',
           audiences: [AUDIENCE],
         },
+        {
+          name: 'broken-idp',
+          issuer: 'https://broken.test',
+          jwksUri: `${jwks.url}-gone`,
+          audiences: [AUDIENCE],
+        },
       ]),
     });
   });
@@ -120,6 +126,7 @@ describeEachDatabase('accounts: sign-in with an OIDC ID token', (current) => {
       items: [
         { name: 'test-idp', issuer: ISSUER },
         { name: 'down-idp', issuer: 'https://down.test' },
+        { name: 'broken-idp', issuer: 'https://broken.test' },
       ],
     });
   });
@@ -259,6 +266,12 @@ describeEachDatabase('accounts: sign-in with an OIDC ID token', (current) => {
     const token = await idToken(uniqueAddress(), { issuer: 'https://down.test' });
     expectProblem(
       await signIn({ provider: 'down-idp', idToken: token, age: 30 }),
+      503,
+      'identity_provider_unavailable',
+    );
+    const broken = await idToken(uniqueAddress(), { issuer: 'https://broken.test' });
+    expectProblem(
+      await signIn({ provider: 'broken-idp', idToken: broken, age: 30 }),
       503,
       'identity_provider_unavailable',
     );

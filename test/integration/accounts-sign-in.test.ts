@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/client.ts';
 import { applyMigrations } from '../../src/db/migrations.ts';
+import type { Mailer, MailMessage } from '../../src/mail/index.ts';
 import {
   accountsApp,
   cookieFrom,
@@ -324,6 +325,36 @@ describe('accounts: the log of a refused child', () => {
       await app.close();
       await db.close();
       await created.drop();
+    }
+  });
+});
+
+describeEachDatabase('accounts: an injected mailer', (current) => {
+  it('receives the mail instead of the outbox, and a failing one answers 500 without detail', async () => {
+    const sent: MailMessage[] = [];
+    let failing = false;
+    const mailer: Mailer = {
+      send: async (message) => {
+        if (failing) throw new Error('smtp down: 421 try later');
+        sent.push(message);
+      },
+      close: async () => undefined,
+    };
+    const app = await accountsApp(current().db, {}, { mailer });
+    try {
+      const address = uniqueAddress();
+      const res = await app.inject({ method: 'POST', url: LINK, payload: { email: address } });
+      expect(res.statusCode).toBe(202);
+      expect(sent).toEqual([
+        expect.objectContaining({ to: address, subject: expect.stringMatching(/sign-in/) }),
+      ]);
+      expect(app.services.mail.outbox).toEqual([]);
+      failing = true;
+      const failed = await app.inject({ method: 'POST', url: LINK, payload: { email: uniqueAddress() } });
+      expectProblem(failed, 500, 'internal_error');
+      expect(failed.body).not.toContain('smtp');
+    } finally {
+      await app.close();
     }
   });
 });

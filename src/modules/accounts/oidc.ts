@@ -86,7 +86,12 @@ function toProblem(err: unknown): Problem {
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) {
     return new Problem('id_token_invalid', "The ID token's signature does not verify.");
   }
-  if (err instanceof joseErrors.JWKSInvalid || !(err instanceof joseErrors.JOSEError)) {
+  if (
+    err instanceof joseErrors.JWKSInvalid ||
+    !(err instanceof joseErrors.JOSEError) ||
+    // jose raises its base error, and only it, when the key set answers other than 200 with JSON.
+    err.constructor === joseErrors.JOSEError
+  ) {
     // The key set itself could not be fetched or read: the provider's fault, not the client's.
     return new Problem('identity_provider_unavailable', "The identity provider's keys could not be fetched.");
   }
