@@ -190,6 +190,37 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
     expect(await items(earner.id)).toEqual([]);
     expect(await items(other.id)).toEqual([]);
 
+    // The other earner's own badge is not in what this earner's token can read.
+    await server.app.services.badges.service.add(other.id, {
+      kind: 'url',
+      url: issuer.hosted(other.addresses[0] as string).url,
+    });
+    const mine = await call(tokens.access_token, 'GET', '/ims/ob/v2p1/assertions');
+    expect(mine.status).toBe(200);
+    expect(mine.json.results).toEqual([]);
+    expect(mine.headers.get('x-total-count')).toBe('0');
+
+    // A token the platform revoked itself (RFC 7009) pushes nothing.
+    const { platform: revoker, tokens: revokedTokens } = await connectPlatform(
+      server,
+      earner,
+      SCOPES.assertionCreate,
+    );
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(
+        server.as,
+        revoker.client,
+        revoker.auth,
+        revokedTokens.access_token,
+        insecure,
+      ),
+    );
+    const afterRevoke = await call(revokedTokens.access_token, 'POST', '/ims/ob/v2p1/assertions', {
+      id: hosted.url,
+    });
+    expect(afterRevoke.status).toBe(401);
+    expect(await items(earner.id)).toEqual([]);
+
     const bad = await call(pusher.access_token, 'POST', '/ims/ob/v2p1/assertions', {
       assertion: 'not a jws',
     });
