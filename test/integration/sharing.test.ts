@@ -268,6 +268,10 @@ describeEachDatabase('sharing', (current) => {
     expect(refused.json().code).toBe('not_acceptable');
     const zero = await publicGet(url, 'text/html;q=0, application/json;q=0');
     expect(zero.statusCode).toBe(406);
+    // Links shared on social networks come back with tracking parameters appended.
+    const tracked = await publicGet(`${url}?fbclid=IwAR0abc&utm_source=x`, 'text/html');
+    expect(tracked.statusCode).toBe(200);
+    expect(tracked.headers['content-type']).toMatch(/^text\/html/);
     const badFormat = await publicGet(`${url}?format=xml`);
     expect(badFormat.statusCode).toBe(400);
     expect(badFormat.json().code).toBe('validation_failed');
@@ -416,7 +420,8 @@ describeEachDatabase('sharing', (current) => {
     const handle = `ada-${Math.random().toString(36).slice(2, 10)}`;
     const notYet = await publicGet(`/v1/displayers/${handle}/groups`);
     expect(notYet.statusCode).toBe(404);
-    await app.db.prisma.earner.update({ where: { id: s.earner.id }, data: { handle } });
+    const published = await as(s.earner).send('PATCH', '/v1/profile', { handle });
+    expect(published.statusCode).toBe(200);
     const res = await publicGet(`/v1/displayers/${handle}/groups`);
     expect(res.statusCode).toBe(200);
     expect(res.headers['access-control-allow-origin']).toBe('*');
@@ -428,7 +433,8 @@ describeEachDatabase('sharing', (current) => {
     expect(JSON.stringify(body)).not.toContain('Hidden');
     expectNoAddress(res, s.earner.addresses);
 
-    await app.db.prisma.earner.update({ where: { id: s.earner.id }, data: { handle: null } });
+    const withdrawn = await as(s.earner).send('PATCH', '/v1/profile', { handle: null });
+    expect(withdrawn.statusCode).toBe(200);
     const unpublished = await publicGet(`/v1/displayers/${handle}/groups`);
     const unknown = await publicGet('/v1/displayers/nobody-has-this/groups');
     expect(unpublished.statusCode).toBe(404);
