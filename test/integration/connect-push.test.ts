@@ -7,9 +7,16 @@ import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SCOPES } from '../../src/modules/connect/index.ts';
 import { LocalIssuer } from '../support/badge-issuer.ts';
-import { type ConnectServer, connectPlatform, insecure, startConnectServer } from '../support/connect.ts';
+import {
+  authorizationUrl,
+  type ConnectServer,
+  connectPlatform,
+  insecure,
+  startConnectServer,
+} from '../support/connect.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { createEarner, type TestEarner } from '../support/earners.ts';
+import { findTraces } from '../support/table-walk.ts';
 
 const V2 = `${SCOPES.assertionCreate} ${SCOPES.assertionReadonly} ${SCOPES.v2ProfileReadonly} ${SCOPES.v2ProfileUpdate}`;
 const V3 = `${SCOPES.credentialUpsert} ${SCOPES.credentialReadonly} ${SCOPES.v3ProfileReadonly} ${SCOPES.v3ProfileUpdate}`;
@@ -388,6 +395,38 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
     expect(exported.json().connectedIssuers).toEqual([
       expect.objectContaining({ clientId: platform.client.client_id, name: 'Test Issuer Platform' }),
     ]);
+  });
+
+  it('deleting the account removes consents, tokens and pushed badges, leaving no trace', async () => {
+    const earner = await createEarner(server.app);
+    const { platform, tokens } = await connectPlatform(server, earner, V2);
+    const first = await call(tokens.access_token, 'POST', '/ims/ob/v2p1/assertions', {
+      id: issuer.hosted(earner.addresses[0] as string, { name: 'Reported' }).url,
+    });
+    expect(first.status).toBe(201);
+    const [item] = await items(earner.id);
+    await server.app.inject({
+      method: 'POST',
+      url: `/v1/pushed-badges/${item?.id}/rejection`,
+      headers: { cookie: earner.session.cookie, origin: server.base },
+      payload: { report: true },
+    });
+    // A consent page left open, unanswered.
+    const auth = await authorizationUrl(server, platform, SCOPES.assertionCreate);
+    expect((await fetch(auth.url, { headers: { cookie: earner.session.cookie } })).status).toBe(200);
+
+    const deleted = await server.app.inject({
+      method: 'DELETE',
+      url: '/v1/account',
+      headers: { cookie: earner.session.cookie, origin: server.base },
+    });
+    expect(deleted.statusCode).toBe(204);
+    expect(await findTraces(current().db, [earner.id, ...earner.addresses])).toEqual([]);
+    // The report about the platform stays, tied to no one.
+    expect(
+      await server.app.db.prisma.connectReport.count({ where: { clientId: platform.client.client_id } }),
+    ).toBe(1);
+    expect((await call(tokens.access_token, 'GET', '/ims/ob/v2p1/profile')).status).toBe(401);
   });
 
   it('publishes the Badge Connect manifest and the OB 3.0 discovery document naming this server', async () => {
