@@ -194,6 +194,25 @@ describeEachDatabase('connect: OAuth authorization server', (current) => {
     );
   });
 
+  it('lets one of several concurrent uses of a refresh token through at most, and then none', async () => {
+    const earner = await createEarner(server.app);
+    const { platform, tokens } = await connectPlatform(server, earner, CREATE);
+    const basic = basicOf(platform.client.client_id, platform.secret);
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        tokenRequest(
+          server,
+          { grant_type: 'refresh_token', refresh_token: tokens.refresh_token as string },
+          basic,
+        ),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(1);
+    expect(await server.app.db.prisma.connectToken.count({ where: { grant: { earnerId: earner.id } } })).toBe(
+      0,
+    );
+  });
+
   it('refuses a wrong or missing PKCE verifier, and the code is spent', async () => {
     const earner = await createEarner(server.app);
     const platform = await registerPlatform(server, CREATE);
@@ -260,6 +279,27 @@ describeEachDatabase('connect: OAuth authorization server', (current) => {
       basic,
     );
     expect(refresh.body.error).toBe('invalid_grant');
+  });
+
+  it('redeems a code once even when it is presented concurrently', async () => {
+    const earner = await createEarner(server.app);
+    const platform = await registerPlatform(server, CREATE);
+    const auth = await authorizationUrl(server, platform, CREATE);
+    const code = (await consent(server, earner, auth)).searchParams.get('code') as string;
+    const body = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: platform.redirectUri,
+      code_verifier: auth.verifier,
+    };
+    const basic = basicOf(platform.client.client_id, platform.secret);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => tokenRequest(server, body, basic)));
+    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(1);
+    expect(answers.filter((a) => a.body.error === 'invalid_grant').length).toBeGreaterThanOrEqual(5);
+    // The replays revoked whatever the one redemption received.
+    expect(await server.app.db.prisma.connectToken.count({ where: { grant: { earnerId: earner.id } } })).toBe(
+      0,
+    );
   });
 
   it('refuses a redirect URI that differs from the authorization request, and an expired code', async () => {

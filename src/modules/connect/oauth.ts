@@ -35,6 +35,8 @@ export class OAuthError extends Error {
 export const ACCESS_PREFIX = 'bpc_at_';
 export const REFRESH_PREFIX = 'bpc_rt_';
 const CODE_TTL_MS = 60_000;
+/** The expiry a replayed code is given: the mark that its tokens must not live. */
+const REPLAYED = new Date(0);
 const CONSENT_TTL_MS = 10 * 60_000;
 const TOUCH_INTERVAL_MS = 60_000;
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -308,7 +310,9 @@ export class OAuthServer {
       data: { usedAt: now },
     });
     if (claimed.count !== 1) {
-      // A replayed code may be in an attacker's hands: what it produced is revoked (RFC 6749 4.1.2).
+      // A replayed code may be in an attacker's hands: what it produced is revoked (RFC 6749
+      // 4.1.2). The code is marked first, so that an exchange still issuing sees it afterwards.
+      await this.prisma.connectAuthCode.updateMany({ where: { id: row.id }, data: { expiresAt: REPLAYED } });
       await this.prisma.connectToken.deleteMany({ where: { familyId: row.familyId } });
       throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used.');
     }
@@ -320,7 +324,16 @@ export class OAuthServer {
     if (!sameHash(pkceChallenge(input.codeVerifier), row.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge.');
     }
-    return this.issue(row.grantId, row.familyId, parseScope(row.scope));
+    const tokens = await this.issue(row.grantId, row.familyId, parseScope(row.scope));
+    const after = await this.prisma.connectAuthCode.findUnique({
+      where: { id: row.id },
+      select: { expiresAt: true },
+    });
+    if (!after || after.expiresAt.getTime() === REPLAYED.getTime()) {
+      await this.prisma.connectToken.deleteMany({ where: { familyId: row.familyId } });
+      throw new OAuthError('invalid_grant', 'The code is unknown, expired or already used.');
+    }
+    return tokens;
   }
 
   async refresh(client: Client, input: { refreshToken?: string; scope?: string }): Promise<TokenSet> {
@@ -355,7 +368,13 @@ export class OAuthServer {
     await this.prisma.connectToken.deleteMany({
       where: { familyId: row.familyId, kind: 'access' },
     });
-    return this.issue(row.grantId, row.familyId, scopes);
+    const tokens = await this.issue(row.grantId, row.familyId, scopes);
+    // A concurrent replay revokes the family by deleting its rows, this one included.
+    if (!(await this.prisma.connectToken.findUnique({ where: { id: row.id }, select: { id: true } }))) {
+      await this.prisma.connectToken.deleteMany({ where: { familyId: row.familyId } });
+      throw invalid;
+    }
+    return tokens;
   }
 
   private async issue(grantId: string, familyId: string, scopes: string[]): Promise<TokenSet> {
