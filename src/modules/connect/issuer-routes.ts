@@ -11,7 +11,7 @@ import type { AccountsService } from '../accounts/index.ts';
 import type { BadgesService, PushedBadges } from '../badges/index.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import type { AccessGrant } from './oauth.ts';
-import { endpoint, issuerOf } from './oauth-routes.ts';
+import { endpoint } from './oauth-routes.ts';
 import { describeScope, SCOPES } from './scopes.ts';
 
 export interface IssuerRoutesDeps {
@@ -216,12 +216,10 @@ export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
             : { kind: 'url', url: body.id as string };
         const { created, badge } = await push(request, input);
         const status = created ? 201 : 200;
-        return reply
-          .code(status)
-          .send({
-            status: ok(status),
-            results: [parsedOriginal(badge.original.format, badge.original.text)],
-          });
+        return reply.code(status).send({
+          status: ok(status),
+          results: [parsedOriginal(badge.original.format, badge.original.text)],
+        });
       },
     },
 
@@ -269,7 +267,6 @@ export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
         title: 'Badge Backpack',
         description: 'The Open Badges 3.0 API of this backpack.',
         version: '1.0',
-        'x-imssf-privacyPolicyUrl': issuerOf(publicUrl),
       },
       servers: [{ url: endpoint(publicUrl, '/ims/ob/v3p0'), description: 'This backpack.' }],
       tags: [{ name: 'OpenBadgeCredentials' }, { name: 'Discovery' }],
