@@ -387,6 +387,9 @@ describeEachDatabase('connect: OAuth authorization server', (current) => {
     const platform = await registerPlatform(server, CREATE);
     const get = (url: URL) => fetch(url, { headers: { cookie: earner.session.cookie }, redirect: 'manual' });
 
+    const extra = await authorizationUrl(server, platform, CREATE, { prompt: 'consent', nonce: 'n' });
+    expect((await get(extra.url)).status).toBe(200);
+
     const plain = await authorizationUrl(server, platform, CREATE, { code_challenge_method: 'plain' });
     const r1 = await get(plain.url);
     expect(r1.status).toBe(302);

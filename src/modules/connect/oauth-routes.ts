@@ -103,6 +103,16 @@ function withParams(uri: string, params: Record<string, string | null | undefine
   return url.toString();
 }
 
+const AUTHORIZE_PARAMS = new Set([
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'scope',
+  'state',
+  'code_challenge',
+  'code_challenge_method',
+]);
+
 interface AuthorizeQuery {
   response_type?: string;
   client_id?: string;
@@ -165,6 +175,11 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
 
     getAuthorizationPage: {
       errorHandler: pageErrors,
+      // RFC 6749 3.1: unrecognized parameters are ignored, not refused.
+      preValidation: async (request) => {
+        const query = request.query as Record<string, unknown>;
+        for (const name of Object.keys(query)) if (!AUTHORIZE_PARAMS.has(name)) delete query[name];
+      },
       handler: async (request, reply) => {
         const q = request.query as AuthorizeQuery;
         const client = q.client_id ? await oauth.findClient(q.client_id) : null;
