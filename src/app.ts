@@ -11,6 +11,7 @@ import { contractRoutes, loadContract, type OperationHandlers } from './http/con
 import errors, { frameworkErrors } from './http/errors.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
+import textGuard from './http/text-guard.ts';
 import { Scheduler } from './jobs/scheduler.ts';
 import { createMailService, type Mailer, type MailService } from './mail/index.ts';
 import { type AccountsModule, createAccounts, PublicHandles } from './modules/accounts/index.ts';
@@ -98,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(errors);
   await app.register(security, config);
+  await app.register(textGuard);
   await app.register(cookie);
 
   const now = options.now ?? (() => new Date());
@@ -106,7 +108,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const scheduler = new Scheduler(db.prisma, now, app.log);
   // preClose runs before any onClose, so running jobs finish before the database closes.
   app.addHook('preClose', () => scheduler.stop());
-  const accounts = createAccounts({ prisma: db.prisma, config, now, mailer: mail.mailer, log: app.log });
+  const accounts = createAccounts({
+    prisma: db.prisma,
+    raw: db.raw,
+    config,
+    now,
+    mailer: mail.mailer,
+    log: app.log,
+  });
   scheduler.register(accounts.retentionJob);
   const fetcher =
     options.fetcher ??
@@ -116,7 +125,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       maxBytes: config.fetchMaxBytes,
       maxRedirects: 5,
     });
-  const badges = createBadges({ prisma: db.prisma, config, accounts: accounts.service, fetcher, now });
+  const badges = createBadges({
+    prisma: db.prisma,
+    raw: db.raw,
+    config,
+    accounts: accounts.service,
+    fetcher,
+    now,
+  });
   scheduler.register(badges.reverifyJob);
   accounts.addExportSection('badges', badges.exportSection);
   const groups = createGroups({ prisma: db.prisma, badges: badges.views, now });

@@ -32,6 +32,7 @@ export interface Config {
   badgeUploadMaxBytes: number;
   shutdownTimeoutMs: number;
   docsEnabled: boolean;
+  renderCacheMaxBytes: number;
   sessionTtlHours: number;
   sessionIdleHours: number;
   /** Lifetime of an access token issued to an issuer platform. */
@@ -274,6 +275,14 @@ export const SETTINGS = {
     default: 'true',
     expected: 'true or false',
     parse: boolean,
+  },
+  renderCacheMaxBytes: {
+    variable: 'RENDER_CACHE_MAX_BYTES',
+    description:
+      'Memory for rendered badge lists and share pages, per cache, reused while the earner’s data is unchanged (0 turns caching off).',
+    default: '16777216',
+    expected: 'an integer from 0 to 1073741824',
+    parse: integer(0, 1024 * 1024 * 1024),
   },
   sessionTtlHours: {
     variable: 'SESSION_TTL_HOURS',

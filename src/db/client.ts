@@ -9,12 +9,15 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresClient } from '../generated/prisma-postgres/client.ts';
 import { PrismaClient as SqliteClient } from '../generated/prisma-sqlite/client.ts';
 import { type Provider, parseDatabaseUrl } from './migrations.ts';
+import { openRawReader, type RawReader } from './raw.ts';
 
 export type Db = SqliteClient;
 
 export interface Database {
   provider: Provider;
   prisma: Db;
+  /** Prepared hand-written reads for hot paths; everything else goes through `prisma`. */
+  raw: RawReader;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -38,13 +41,18 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
     await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
     await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+    const raw = openRawReader(url);
     return {
       provider: 'sqlite',
       prisma,
+      raw,
       ping: async () => {
         await prisma.$queryRawUnsafe('SELECT 1');
       },
-      close: () => prisma.$disconnect(),
+      close: async () => {
+        await raw.close();
+        await prisma.$disconnect();
+      },
     };
   }
   const adapter = new PrismaPg({
@@ -54,12 +62,20 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     idleTimeoutMillis: 30_000,
   });
   const prisma = new PostgresClient({ adapter }) as unknown as Db;
+  const raw = openRawReader(url, {
+    poolSize: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)),
+    connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+  });
   return {
     provider: 'postgres',
     prisma,
+    raw,
     ping: async () => {
       await prisma.$queryRawUnsafe('SELECT 1');
     },
-    close: () => prisma.$disconnect(),
+    close: async () => {
+      await raw.close();
+      await prisma.$disconnect();
+    },
   };
 }

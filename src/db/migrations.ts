@@ -362,6 +362,18 @@ function readCharColumnsAsText(pool: pg.Pool): pg.Pool {
  * are created. The adapter's own `connectToShadowDb` is not used: built from a URL its pool
  * connects to the main database, and it drops the shadow database before closing its pool.
  */
+/**
+ * `@prisma/adapter-pg` runs a script by splitting it on every `;`, which breaks statements that
+ * contain one (a trigger function's dollar-quoted body). PostgreSQL takes a whole script as one
+ * simple query, as Prisma's native engine sends it.
+ */
+function runScriptsOnPool(adapter: SqlDriverAdapter, pool: pg.Pool): SqlDriverAdapter {
+  adapter.executeScript = async (script: string) => {
+    await pool.query(script);
+  };
+  return adapter;
+}
+
 function postgresConnection(url: string, shadowServerUrl: string = url): Connection {
   const pool = readCharColumnsAsText(new pg.Pool({ connectionString: url }));
   const connectToShadowDb = async (): Promise<SqlDriverAdapter> => {
@@ -372,7 +384,7 @@ function postgresConnection(url: string, shadowServerUrl: string = url): Connect
       new pg.Pool({ connectionString: withDatabase(shadowServerUrl, database) }),
     );
     try {
-      const adapter = await new PrismaPg(shadowPool).connect();
+      const adapter = runScriptsOnPool(await new PrismaPg(shadowPool).connect(), shadowPool);
       const dispose = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {
         try {
@@ -389,7 +401,14 @@ function postgresConnection(url: string, shadowServerUrl: string = url): Connect
       throw err;
     }
   };
-  return trackAdapters(new PrismaPg(pool), () => pool.end(), connectToShadowDb);
+  const inner = new PrismaPg(pool);
+  const factory: SqlMigrationAwareDriverAdapterFactory = {
+    provider: inner.provider,
+    adapterName: inner.adapterName,
+    connect: async () => runScriptsOnPool(await inner.connect(), pool),
+    connectToShadowDb: () => inner.connectToShadowDb(),
+  };
+  return trackAdapters(factory, () => pool.end(), connectToShadowDb);
 }
 
 function connectionFor(target: DatabaseTarget): Connection {

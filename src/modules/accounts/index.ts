@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
+import type { RawReader } from '../../db/raw.ts';
 import type { CredentialResolvers } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import type { Job } from '../../jobs/scheduler.ts';
@@ -30,6 +31,8 @@ const RETENTION_EVERY_MS = 3_600_000;
 
 export interface AccountsDeps {
   prisma: Db;
+  /** Prepared reads for the per-request session lookup. */
+  raw?: RawReader;
   config: Config;
   now: () => Date;
   mailer: Mailer;
@@ -66,12 +69,13 @@ function operatorCheck(expectedSha256: string | undefined): ((secret: string) =>
   };
 }
 
-export function createAccounts({ prisma, config, now, mailer, log }: AccountsDeps): AccountsModule {
+export function createAccounts({ prisma, raw, config, now, mailer, log }: AccountsDeps): AccountsModule {
   const service = new AccountsService(prisma, now);
   const sessions = new Sessions(
     prisma,
     { ttlMs: config.sessionTtlHours * 3_600_000, idleMs: config.sessionIdleHours * 3_600_000 },
     now,
+    raw,
   );
   const accessTokens = new AccessTokens(prisma, now);
   service.attach(sessions, accessTokens);

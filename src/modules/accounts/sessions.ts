@@ -1,6 +1,7 @@
 // Server-side sessions: the cookie carries a random secret, the table its hash, with an
 // absolute expiry and an idle timeout.
 
+import { type RawReader, toDate } from '../../db/raw.ts';
 import type { Principal } from '../../http/auth.ts';
 import type { Db, Tx } from './db.ts';
 import { hashSecret, newId, newSecret } from './secrets.ts';
@@ -28,6 +29,8 @@ export class Sessions {
     private readonly prisma: Db,
     private readonly policy: SessionPolicy,
     private readonly now: () => Date,
+    /** Resolving a session happens on every request: a prepared read, not a Prisma query. */
+    private readonly raw?: RawReader,
   ) {}
 
   async create(
@@ -57,12 +60,36 @@ export class Sessions {
   }
 
   /** The principal for a cookie secret, or null when unknown, expired or idle too long. */
+  private async find(tokenHash: string): Promise<{
+    id: string;
+    earnerId: string;
+    expiresAt: Date;
+    lastUsedAt: Date;
+    authenticatedAt: Date;
+  } | null> {
+    if (!this.raw) {
+      return this.prisma.session.findUnique({
+        where: { tokenHash },
+        select: { id: true, earnerId: true, expiresAt: true, lastUsedAt: true, authenticatedAt: true },
+      });
+    }
+    const row = await this.raw.get<Record<string, unknown>>(
+      'SELECT "id", "earnerId", "expiresAt", "lastUsedAt", "authenticatedAt" FROM "sessions" WHERE "tokenHash" = ?',
+      [tokenHash],
+    );
+    if (!row) return null;
+    return {
+      id: String(row.id),
+      earnerId: String(row.earnerId),
+      expiresAt: toDate(row.expiresAt),
+      lastUsedAt: toDate(row.lastUsedAt),
+      authenticatedAt: toDate(row.authenticatedAt),
+    };
+  }
+
   async resolve(secret: string): Promise<Principal | null> {
     if (secret.length < 20 || secret.length > 100) return null;
-    const session = await this.prisma.session.findUnique({
-      where: { tokenHash: hashSecret(secret) },
-      select: { id: true, earnerId: true, expiresAt: true, lastUsedAt: true, authenticatedAt: true },
-    });
+    const session = await this.find(hashSecret(secret));
     if (!session) return null;
     const now = this.now();
     if (session.expiresAt <= now || now.getTime() - session.lastUsedAt.getTime() > this.policy.idleMs)

@@ -4,6 +4,8 @@
 import multipart from '@fastify/multipart';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
+import type { RawReader } from '../../db/raw.ts';
+import { RenderedCache } from '../../db/revisions.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import { createKeyCache, type Fetcher } from '../openbadges/index.ts';
@@ -25,6 +27,8 @@ export * from './shared-views.ts';
 
 export interface BadgesDeps {
   prisma: Db;
+  /** Prepared reads, for checking that a cached list page is still current. */
+  raw?: RawReader;
   config: Config;
   accounts: AccountsService;
   fetcher: Fetcher;
@@ -51,7 +55,7 @@ export interface BadgesModule {
 const REVERIFY_BATCH = 100;
 const REVERIFY_EVERY_MS = 10 * 60_000;
 
-export function createBadges({ prisma, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
+export function createBadges({ prisma, raw, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
   // One key cache per app: an issuer key fetched once serves every later verification for a while.
   const keyCache = createKeyCache({ ttlMs: 3_600_000, max: 1000 });
   const service = new BadgesService({ prisma, accounts, fetcher, keyCache, now });
@@ -59,7 +63,11 @@ export function createBadges({ prisma, config, accounts, fetcher, now }: BadgesD
   return {
     service,
     views: new SharedBadgeViews(prisma, now),
-    handlers: badgesHandlers(service, uploadMaxBytes),
+    handlers: badgesHandlers(
+      service,
+      uploadMaxBytes,
+      raw ? { raw, now, cache: new RenderedCache(config.renderCacheMaxBytes, 5 * 60_000) } : undefined,
+    ),
     scope: {
       operationIds: ['addBadge'],
       setup: async (scope) => {

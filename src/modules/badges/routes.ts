@@ -1,11 +1,20 @@
 // HTTP handlers of the backpack, named by the contract's operationIds. Requests are validated
 // and responses serialized by the contract's schemas; the logic is in BadgesService.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RawReader } from '../../db/raw.ts';
+import { earnerRevision, nextExpiry, type RenderedCache } from '../../db/revisions.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import type { BadgeStatus, BadgesService, ListQuery, SortKey } from './service.ts';
+
+/** What the list needs to answer repeated requests from its cache. */
+export interface ListCaching {
+  cache: RenderedCache;
+  raw: RawReader;
+  now: () => Date;
+}
 
 interface ListParams {
   issuerId?: string;
@@ -77,16 +86,51 @@ async function readUpload(request: FastifyRequest, maxBytes: number): Promise<vo
   request.body = body;
 }
 
-export function badgesHandlers(service: BadgesService, uploadMaxBytes: number): OperationHandlers {
+function listKey(earnerId: string, q: ListParams): string {
+  return [earnerId, q.issuerId ?? '', q.status ?? '', q.q ?? '', q.sort, q.limit, q.offset].join('\u0000');
+}
+
+export function badgesHandlers(
+  service: BadgesService,
+  uploadMaxBytes: number,
+  caching?: ListCaching,
+): OperationHandlers {
   return {
     listBadges: async (request: FastifyRequest, reply: FastifyReply) => {
       const { earnerId } = principalOf(request);
       const query = request.query as ListParams;
+      // Group filters depend on another module's tables; those pages are not cached.
+      const cacheable = caching?.cache.enabled === true && query.groupId === undefined;
+      let revision: number | null = null;
+      const key = listKey(earnerId, query);
+      if (caching && cacheable) {
+        // Read before the page is computed: a change made meanwhile moves it past this value.
+        revision = await earnerRevision(caching.raw, earnerId);
+        const hit = revision === null ? undefined : caching.cache.get(key, revision, caching.now().getTime());
+        if (hit) {
+          reply.headers(hit.headers).header('etag', hit.etag).header('cache-control', 'private, no-cache');
+          if (request.headers['if-none-match'] === hit.etag) return reply.code(304).send();
+          return reply.type('application/json; charset=utf-8').send(hit.body);
+        }
+      }
       const listQuery: ListQuery = { ...query };
       const { items, total } = await service.list(earnerId, listQuery);
-      reply.header('x-total-count', String(total));
-      reply.header('link', pageLinks('/v1/badges', query, total));
-      return { items, total, limit: query.limit, offset: query.offset };
+      const headers = { 'x-total-count': String(total), link: pageLinks('/v1/badges', query, total) };
+      reply.headers(headers).header('cache-control', 'private, no-cache');
+      const payload = { items, total, limit: query.limit, offset: query.offset };
+      if (!caching || !cacheable || revision === null) return payload;
+      const now = caching.now();
+      // The route's own serializer for this answer, so the cached text is what it would send.
+      const serialize = reply.getSerializationFunction('200', 'application/json');
+      const body = serialize ? serialize(payload) : JSON.stringify(payload);
+      const entry = caching.cache.set(
+        key,
+        { revision, body, headers },
+        now.getTime(),
+        await nextExpiry(caching.raw, earnerId, now),
+      );
+      reply.header('etag', entry.etag);
+      return reply.type('application/json; charset=utf-8').send(body);
     },
 
     addBadge: {
