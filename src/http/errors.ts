@@ -119,6 +119,8 @@ export function classifyDatabaseError(err: unknown): ProblemCode | null {
       return 'conflict';
     }
     if (code === 'P2025') return 'not_found';
+    // Text PostgreSQL cannot store (a NUL that got past validation): the client's input.
+    if (code === '22021' || code === '22P05') return 'validation_failed';
     if (original === 'SQLITE_FULL' || code === 'SQLITE_FULL' || code === '53100') return 'storage_full';
     if (
       (code && UNAVAILABLE_CODES.has(code)) ||

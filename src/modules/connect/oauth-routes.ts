@@ -49,6 +49,12 @@ function oauthErrors(validationError: 'invalid_request' | 'registration') {
             : 'invalid_client_metadata';
       return sendOAuthError(reply, new OAuthError(code, err.message));
     }
+    // A body that cannot be parsed at all (bad JSON, a forbidden __proto__ key) is still the
+    // client's error, and these endpoints answer in the RFCs' shape.
+    if ((err as FastifyError).statusCode === 400) {
+      const code = validationError === 'invalid_request' ? 'invalid_request' : 'invalid_client_metadata';
+      return sendOAuthError(reply, new OAuthError(code, 'The request body cannot be parsed.'));
+    }
     throw err;
   };
 }
