@@ -3,6 +3,7 @@
 // medians of several rounds. Writes bench/results/latest.{json,md} and a chart (SVG).
 //   --quick         short runs (a smoke check of the harness, not figures to publish)
 //   --db=sqlite     one database only (sqlite | postgres)
+//   --profile       write a V8 CPU profile of the server to bench/results/profiles/
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,7 @@ const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@1
 const DURATION = QUICK ? 2 : 10;
 const WARMUP = QUICK ? 1 : 4;
 const ROUNDS = QUICK ? 1 : 3;
+const PROFILE = args.has('--profile');
 
 // The load generator runs on core 1; the server is started on core 0.
 if (!process.env.BENCH_PINNED && spawnSync('taskset', ['-V']).status === 0) {
@@ -95,18 +97,23 @@ async function startServer(
   env: Record<string, string>,
 ): Promise<{ url: string; child: ChildProcess; peakRssMb: () => number }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--import', 'tsx', 'bench/server.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      MIGRATE_ON_START: 'false',
+  const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`] : [];
+  const child = spawn(
+    'taskset',
+    ['-c', '0', process.execPath, ...profile, '--import', 'tsx', 'bench/server.ts'],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        MIGRATE_ON_START: 'false',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  );
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error('the benchmark server did not start');
