@@ -146,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     handles: new PublicHandles(db.prisma),
     publicUrl: config.publicUrl,
     now,
+    pageCache: { raw: db.raw, maxBytes: config.renderCacheMaxBytes },
   });
   accounts.addExportSection('groups', (earnerId) => groups.service.exportSection(earnerId));
   accounts.addExportSection('shareLinks', (earnerId) => sharing.service.exportSection(earnerId));

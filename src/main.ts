@@ -2,7 +2,7 @@
 // and shut down with grace on SIGTERM/SIGINT.
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { applyMigrations } from './db/migrations.ts';
+import { migrateInChildProcess } from './db/migrate-process.ts';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
 
   if (config.migrateOnStart) {
     try {
-      const { applied } = await applyMigrations(config.databaseUrl);
+      const applied = await migrateInChildProcess(config.databaseUrl);
       if (applied.length > 0) process.stderr.write(`applied migrations: ${applied.join(', ')}\n`);
     } catch (err) {
       process.stderr.write(`Cannot migrate the database at DATABASE_URL: ${(err as Error).message}\n`);

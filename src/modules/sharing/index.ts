@@ -3,6 +3,8 @@
 // and the de-identified statistics. The earner is shown only as a salted hash.
 import type { FastifyRequest } from 'fastify';
 import type { Db } from '../../db/client.ts';
+import type { RawReader } from '../../db/raw.ts';
+import { RenderedCache } from '../../db/revisions.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService, PublicHandles } from '../accounts/index.ts';
 import type { SharedBadgeViews } from '../badges/shared-views.ts';
@@ -21,6 +23,8 @@ export interface SharingDeps {
   handles: PublicHandles;
   publicUrl: URL;
   now: () => Date;
+  /** Prepared reads and a cache budget for rendered public pages (none: no caching). */
+  pageCache?: { raw: RawReader; maxBytes: number };
 }
 
 export interface SharingModule {
@@ -49,6 +53,15 @@ export function createSharing(deps: SharingDeps): SharingModule {
       statistics,
       handles: deps.handles,
       publicUrl: deps.publicUrl,
+      ...(deps.pageCache
+        ? {
+            pages: {
+              raw: deps.pageCache.raw,
+              now: deps.now,
+              cache: new RenderedCache(deps.pageCache.maxBytes, 5 * 60_000),
+            },
+          }
+        : {}),
     }),
     scope: formScope,
   };

@@ -2,6 +2,8 @@
 // page (HTML or JSON), its images, the address check, oEmbed, the displayer API and the
 // statistics.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RawReader } from '../../db/raw.ts';
+import { nextExpiry, type RenderedCache } from '../../db/revisions.ts';
 import type { components } from '../../generated/api.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
@@ -26,6 +28,20 @@ export interface SharingRouteDeps {
   statistics: Statistics;
   handles: PublicHandles;
   publicUrl: URL;
+  /** Rendered pages, reused while the earner's revision stands. */
+  pages?: { cache: RenderedCache; raw: RawReader; now: () => Date };
+}
+
+/** The link's earner and that earner's revision, in one read; undefined for no such link. */
+async function linkRevision(
+  raw: RawReader,
+  token: string,
+): Promise<{ earnerId: string; revision: number } | undefined> {
+  const row = await raw.get<{ earnerId: string; revision: number | bigint }>(
+    'SELECT l."earnerId", r."revision" FROM "share_links" l JOIN "earner_revisions" r ON r."earnerId" = l."earnerId" WHERE l."token" = ?',
+    [token],
+  );
+  return row ? { earnerId: row.earnerId, revision: Number(row.revision) } : undefined;
 }
 
 function publicJson(reply: FastifyReply): FastifyReply {
@@ -38,6 +54,7 @@ export function sharingHandlers({
   statistics,
   handles,
   publicUrl,
+  pages,
 }: SharingRouteDeps): OperationHandlers {
   const oembedUrl = (pageUrl: string) => {
     const url = new URL('/oembed', publicUrl);
@@ -80,12 +97,37 @@ export function sharingHandlers({
             : negotiate(request.headers.accept, PAGE_TYPES);
       if (!type)
         throw new Problem('not_acceptable', 'This page is available as text/html or application/json.');
+      // The link is looked up on every request, so revoking it takes effect at once; what it
+      // shows is reused while nothing the page depends on has changed.
+      const current = pages ? await linkRevision(pages.raw, token) : undefined;
+      if (pages && !current) throw new Problem('not_found', 'No such shared page.');
+      const key = `${token}\u0000${type}`;
+      const hit =
+        pages && current ? pages.cache.get(key, current.revision, pages.now().getTime()) : undefined;
+      if (hit) return reply.headers(hit.headers).send(hit.body);
+
       const page = await sharing.pageView(await sharing.resolve(token));
-      if (type === 'application/json') return publicJson(reply).send(page);
-      return reply
-        .header('content-security-policy', PAGE_CSP)
-        .type('text/html; charset=utf-8')
-        .send(renderPage(page, oembedUrl(page.url)));
+      const headers: Record<string, string> =
+        type === 'application/json'
+          ? { 'access-control-allow-origin': '*', 'content-type': 'application/json; charset=utf-8' }
+          : { 'content-security-policy': PAGE_CSP, 'content-type': 'text/html; charset=utf-8' };
+      let body: string;
+      if (type === 'application/json') {
+        const serialize = reply.getSerializationFunction('200', 'application/json');
+        body = serialize ? serialize(page) : JSON.stringify(page);
+      } else {
+        body = renderPage(page, oembedUrl(page.url));
+      }
+      if (pages && current) {
+        const now = pages.now();
+        pages.cache.set(
+          key,
+          { revision: current.revision, body, headers },
+          now.getTime(),
+          await nextExpiry(pages.raw, current.earnerId, now),
+        );
+      }
+      return reply.headers(headers).send(body);
     },
 
     getSharedImage: async (request: FastifyRequest, reply: FastifyReply) => {
