@@ -1,6 +1,6 @@
 // A local Open Badges 2.0 issuer on 127.0.0.1 for benchmarks: hosted assertions, badge classes,
 // an issuer profile with its public key, and images. Assertions are made on demand, numbered.
-import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deflateSync } from 'node:zlib';
@@ -47,6 +47,8 @@ export interface LocalIssuer {
   assertionUrl(n: number): string;
   /** The assertion JSON as hosted, awarded to `email` (hashed with a salt). */
   assertion(n: number, email: string): Record<string, unknown>;
+  /** A signed (RS256 compact JWS) assertion, awarded to `email`. */
+  signed(n: number, email: string): string;
   close(): Promise<void>;
 }
 
@@ -93,7 +95,7 @@ export async function startIssuer(): Promise<LocalIssuer> {
       },
       badge: `${origin}/badges/${n % CLASSES}`,
       verification: { type: 'hosted' },
-      issuedOn: new Date(Date.UTC(2024, 0, 1) + n * 3_600_000).toISOString(),
+      issuedOn: new Date(Date.UTC(2024, 0, 1) + (n % 8760) * 3_600_000).toISOString(),
     };
   };
   const server: Server = createServer((req, res) => {
@@ -137,6 +139,17 @@ export async function startIssuer(): Promise<LocalIssuer> {
     assertion: (n, email) => {
       recipients.set(n, email);
       return assertion(n, email);
+    },
+    signed: (n, email) => {
+      const payload = {
+        ...assertion(n, email),
+        id: `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        verification: { type: 'signed', creator: `${origin}/key` },
+      };
+      const encode = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const input = `${encode({ alg: 'RS256' })}.${encode(payload)}`;
+      const signature = createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url');
+      return `${input}.${signature}`;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -1,11 +1,15 @@
 // Benchmark data: one backpack filled through the real ingestion path (hosted assertions from
 // the local issuer), and larger or more numerous backpacks cloned from its rows in SQL.
+import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { LocalIssuer } from './issuer.ts';
 
 export interface SeededBackpack {
   earnerId: string;
+  email: string;
   cookie: string;
+  /** An OAuth access token of an issuer platform the earner consented to, for pushes. */
+  pushToken: string;
   shareToken: string;
   payloads: { list: unknown; shareJson: unknown; shareHtml: string };
   growth: Record<string, string>;
@@ -17,6 +21,50 @@ const ORIGIN = 'http://localhost:3000';
 async function session(app: FastifyInstance, earnerId: string): Promise<string> {
   const { secret } = await app.services.accounts.sessions.create(earnerId, 'email', 'bench');
   return `${app.services.accounts.cookieName}=${secret}`;
+}
+
+/**
+ * An issuer platform connected through the OAuth service's own steps (register, consent in the
+ * earner's session, code with PKCE, exchange): the token the push scenarios use.
+ */
+async function connectPlatform(app: FastifyInstance, earnerId: string): Promise<string> {
+  const oauth = app.services.connect.oauth;
+  const scope = 'https://purl.imsglobal.org/spec/ob/v2p1/scope/assertion.create';
+  const redirectUri = 'https://platform.example/callback';
+  const { client } = await oauth.registerClient({
+    client_name: 'Benchmark platform',
+    client_uri: 'https://platform.example/',
+    software_id: 'bench',
+    software_version: '1',
+    redirect_uris: [redirectUri],
+    scope,
+  });
+  const { id: sessionId } = await app.services.accounts.sessions.create(earnerId, 'email', 'bench');
+  const verifier = randomBytes(32).toString('base64url');
+  const challenge = createHash('sha256').update(verifier).digest('base64url');
+  const request = await oauth.createConsentRequest({
+    sessionId,
+    earnerId,
+    clientId: client.id,
+    redirectUri,
+    scopes: [scope],
+    state: null,
+    codeChallenge: challenge,
+  });
+  const decision = await oauth.decide({
+    requestId: request.id,
+    csrf: request.csrf,
+    sessionId,
+    earnerId,
+    approve: true,
+  });
+  if (!decision?.code) throw new Error('consent was not recorded');
+  const tokens = await oauth.exchangeCode(client, {
+    code: decision.code,
+    redirectUri,
+    codeVerifier: verifier,
+  });
+  return tokens.access_token;
 }
 
 let earnerCount = 0;
@@ -71,9 +119,12 @@ export async function seedBackpack(
     await call(app, cookie, 'GET', `/share/${link.token}`, undefined, 'application/json')
   ).json();
   const shareHtml = (await call(app, cookie, 'GET', `/share/${link.token}`, undefined, 'text/html')).body;
+  const pushToken = await connectPlatform(app, earnerId);
   return {
     earnerId,
+    email,
     cookie,
+    pushToken,
     shareToken: link.token,
     payloads: { list, shareJson, shareHtml },
     growth: {},
