@@ -106,6 +106,20 @@ describeEachDatabase('badges: ingestion', (current) => {
     expect(viaJwt.json()).toMatchObject({ specVersion: '3.0', original: { format: 'vc-jwt', text: jwt } });
   });
 
+  it('refuses a VC-JWT signed with a key that travels in its own header', async () => {
+    const earner = await createEarner(app);
+    const jwt = await issuer.vcJwtWithEmbeddedKey(earner.addresses[0] as string);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/badges',
+      headers: { cookie: earner.session.cookie, origin: earner.session.origin },
+      payload: { jws: jwt },
+    });
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'badge_invalid' });
+    expect(await app.db.prisma.backpackItem.count({ where: { earnerId: earner.id } })).toBe(0);
+  });
+
   it('adds baked PNG and SVG uploads, storing the image served back safely', async () => {
     const earner = await createEarner(app);
     const a = await issuer.signed(earner.addresses[0] as string, { name: 'PNG Badge' });

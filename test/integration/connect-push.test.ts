@@ -252,11 +252,30 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
     expect(created.json.id).toBe(id);
     const same = await call(tokens.access_token, 'POST', '/ims/ob/v3p0/credentials', first);
     expect(same.status).toBe(200);
+    // The earner puts the badge in a group; a newer issue must replace it in place.
+    const [held] = await items(earner.id);
+    const headers = { cookie: earner.session.cookie, origin: server.base };
+    const group = await server.app.inject({
+      method: 'POST',
+      url: '/v1/groups',
+      headers,
+      payload: { name: 'Kept', badgeIds: [held?.id] },
+    });
+    expect(group.statusCode).toBe(201);
 
     const newer = await issuer.credential(address, 'Upserted v2', { id, validFrom: '2025-01-01T00:00:00Z' });
     const replaced = await call(tokens.access_token, 'POST', '/ims/ob/v3p0/credentials', newer);
     expect(replaced.status).toBe(200);
     expect(replaced.json.name).toBe('Upserted v2');
+    const [after] = await items(earner.id);
+    expect(after?.id).toBe(held?.id);
+    const groupNow = await server.app.inject({
+      url: `/v1/groups/${(group.json() as { id: string }).id}`,
+      headers,
+    });
+    expect((groupNow.json() as { badges: { id: string; name: string }[] }).badges).toEqual([
+      expect.objectContaining({ id: held?.id, name: 'Upserted v2' }),
+    ]);
     const older = await issuer.credential(address, 'Upserted old', { id, validFrom: '2023-01-01T00:00:00Z' });
     const kept = await call(tokens.access_token, 'POST', '/ims/ob/v3p0/credentials', older);
     expect(kept.status).toBe(200);

@@ -6,7 +6,7 @@ import { createHash, sign as cryptoSign, generateKeyPairSync, type KeyObject, ra
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { crc32, deflateSync } from 'node:zlib';
-import { CompactSign, type CryptoKey, exportSPKI, generateKeyPair } from 'jose';
+import { CompactSign, type CryptoKey, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 import jsonld from 'jsonld';
 import { documentLoader } from '../../src/modules/openbadges/jsonld-loader.ts';
 
@@ -269,6 +269,16 @@ export class LocalIssuer {
   }
 
   /** An OB 3.0 credential as a VC-JWT (EdDSA, did:key). */
+  /** A VC-JWT in this issuer's name, signed with a stranger's key carried in its own header. */
+  async vcJwtWithEmbeddedKey(recipient: string): Promise<string> {
+    const doc = this.credentialBody(recipient, 'Self-vouched JWT Badge');
+    const stranger = await generateKeyPair('EdDSA', { extractable: true });
+    const jwk = await exportJWK(stranger.publicKey);
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(doc)))
+      .setProtectedHeader({ alg: 'EdDSA', jwk })
+      .sign(stranger.privateKey);
+  }
+
   async vcJwt(recipient: string, name = 'JWT Badge'): Promise<{ id: string; jwt: string }> {
     const doc = this.credentialBody(recipient, name);
     const jwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(doc)))

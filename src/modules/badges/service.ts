@@ -190,6 +190,19 @@ function refusal(verdict: Verdict, fetchCode: string | undefined): Problem | nul
   if (!verdict.badge || !verdict.original || !verdict.version || !verdict.recipient) {
     return new Problem('badge_invalid', 'The badge could not be read completely; see checks.', { checks });
   }
+  // A VC-JWT may carry its own key in its header; anyone can make such a token in any issuer's
+  // name. The engine reports it (a warning, as the standard's validator does); the backpack
+  // keeps only badges whose signing key the issuer vouches for.
+  if (
+    verdict.original.format === 'vc-jwt' &&
+    checks.some((c) => c.code === 'key_owned_by_issuer' && c.status !== 'passed')
+  ) {
+    return new Problem(
+      'badge_invalid',
+      'The token is signed with a key its issuer does not publish, so it cannot be shown to come from that issuer.',
+      { checks },
+    );
+  }
   return null;
 }
 
@@ -294,61 +307,68 @@ export class BadgesService {
     const assertionId =
       verdict.assertionId ?? `sha256:${createHash('sha256').update(original.text).digest('hex')}`;
 
+    const image = verdict.image;
+    const issuedOn = new Date(badge.issuedOn);
+    const expiresAt = badge.expires ? new Date(badge.expires) : null;
+    const fields = {
+      specVersion: verdict.version as string,
+      status: verdict.status,
+      name: badge.name,
+      description: badge.description,
+      issuerId: badge.issuer.id,
+      issuerName: badge.issuer.name,
+      issuerUrl: badge.issuer.url,
+      badgeClassId: badge.badgeClassId,
+      criteriaUrl: badge.criteriaUrl,
+      issuedOn: Number.isNaN(issuedOn.getTime()) ? now : issuedOn,
+      expiresAt: expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt : null,
+      recipientAddress: (verdict.recipient as { address: string }).address,
+      originalFormat: original.format,
+      originalText: original.text,
+      normalizedJson: JSON.stringify(badge),
+      checksJson: JSON.stringify(verdict.checks),
+      verifiedAt: now,
+      source,
+      acceptance: push.acceptance ?? 'accepted',
+      searchText: `${badge.name}\n${badge.issuer.name}`.toLowerCase(),
+      sortName: badge.name.toLowerCase(),
+      imageType: image?.contentType ?? null,
+    };
+    const imageData = image
+      ? {
+          contentType: image.contentType,
+          bytes: new Uint8Array(image.bytes),
+          sha256: createHash('sha256').update(image.bytes).digest('hex'),
+        }
+      : null;
+
     const held = await this.findByAssertion(earnerId, assertionId);
-    let replaced = false;
     if (held) {
       if (!push.replaceOlder || !(await this.olderThan(held, badge))) {
         return { created: false, badge: await this.get(earnerId, held) };
       }
-      // An issuer's newer issue of the same credential takes the place of the one held.
-      await this.deps.prisma.backpackItem.deleteMany({ where: { id: held, earnerId } });
-      replaced = true;
+      // An issuer's newer issue of the same credential takes the place of the one held, in
+      // place and at once: it keeps its id, its groups and its share links.
+      await this.deps.prisma.$transaction(async (tx) => {
+        await tx.badgeImage.deleteMany({ where: { itemId: held } });
+        await tx.backpackItem.update({
+          where: { id: held },
+          data: { ...fields, ...(imageData ? { image: { create: imageData } } : {}) },
+        });
+      });
+      return { created: false, replaced: true, badge: await this.get(earnerId, held) };
     }
 
     const id = randomUUID();
-    const image = verdict.image;
-    const issuedOn = new Date(badge.issuedOn);
-    const expiresAt = badge.expires ? new Date(badge.expires) : null;
     try {
       await this.deps.prisma.backpackItem.create({
         data: {
           id,
           earnerId,
           assertionId,
-          specVersion: verdict.version as string,
-          status: verdict.status,
-          name: badge.name,
-          description: badge.description,
-          issuerId: badge.issuer.id,
-          issuerName: badge.issuer.name,
-          issuerUrl: badge.issuer.url,
-          badgeClassId: badge.badgeClassId,
-          criteriaUrl: badge.criteriaUrl,
-          issuedOn: Number.isNaN(issuedOn.getTime()) ? now : issuedOn,
-          expiresAt: expiresAt && !Number.isNaN(expiresAt.getTime()) ? expiresAt : null,
-          recipientAddress: (verdict.recipient as { address: string }).address,
-          originalFormat: original.format,
-          originalText: original.text,
-          normalizedJson: JSON.stringify(badge),
-          checksJson: JSON.stringify(verdict.checks),
-          verifiedAt: now,
           addedAt: now,
-          source,
-          acceptance: push.acceptance ?? 'accepted',
-          searchText: `${badge.name}\n${badge.issuer.name}`.toLowerCase(),
-          sortName: badge.name.toLowerCase(),
-          imageType: image?.contentType ?? null,
-          ...(image
-            ? {
-                image: {
-                  create: {
-                    contentType: image.contentType,
-                    bytes: new Uint8Array(image.bytes),
-                    sha256: createHash('sha256').update(image.bytes).digest('hex'),
-                  },
-                },
-              }
-            : {}),
+          ...fields,
+          ...(imageData ? { image: { create: imageData } } : {}),
         },
       });
     } catch (err) {
@@ -358,9 +378,7 @@ export class BadgesService {
       if (!winner) throw err;
       return { created: false, badge: await this.get(earnerId, winner) };
     }
-    return replaced
-      ? { created: false, replaced: true, badge: await this.get(earnerId, id) }
-      : { created: true, badge: await this.get(earnerId, id) };
+    return { created: true, badge: await this.get(earnerId, id) };
   }
 
   /** Whether the held item is an older issue (same issuer, earlier issuance) than `badge`. */
