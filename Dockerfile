@@ -30,4 +30,4 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=20s \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # main.js applies pending migrations (MIGRATE_ON_START) and then serves. The heap settings keep
 # the process well under 256 MB; see the README's benchmark section.
-CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=8", "dist/src/main.js"]
+CMD ["node", "--max-old-space-size=160", "--max-semi-space-size=8", "dist/src/main.js"]

@@ -109,7 +109,7 @@ async function startServer(
   const port = 20000 + Math.floor(Math.random() * 20000);
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`] : [];
   // The same V8 memory settings as `npm start` and the container.
-  const memory = ['--max-old-space-size=192', '--max-semi-space-size=8'];
+  const memory = ['--max-old-space-size=160', '--max-semi-space-size=8'];
   const child = spawn(
     'taskset',
     ['-c', '0', process.execPath, ...memory, ...profile, '--import', 'tsx', 'bench/server.ts'],

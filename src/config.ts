@@ -280,7 +280,7 @@ export const SETTINGS = {
     variable: 'RENDER_CACHE_MAX_BYTES',
     description:
       'Memory for rendered badge lists and share pages, per cache, reused while the earner’s data is unchanged (0 turns caching off).',
-    default: '16777216',
+    default: '8388608',
     expected: 'an integer from 0 to 1073741824',
     parse: integer(0, 1024 * 1024 * 1024),
   },
