@@ -500,10 +500,61 @@ function checkHistory(
   }
 }
 
+// Any fixed number: it names the lock that migration runs on one PostgreSQL database share.
+const MIGRATION_LOCK = 7_263_541_912;
+
+/** Runs `fn` holding a session-level advisory lock on the database, so runs take turns. */
+async function withAdvisoryLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await fn();
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await client.end();
+  }
+}
+
+// One run at a time per SQLite file within a process; other processes are waited for below.
+const sqliteRuns = new Map<string, Promise<unknown>>();
+
+const BUSY = /SocketTimeout|SQLITE_BUSY|database is locked/;
+
+/**
+ * Applies pending migrations. Several runs may start together (instances starting at once):
+ * on PostgreSQL they take turns on an advisory lock; on SQLite a run waits for another one
+ * holding the file. Either way the later runs find nothing left to apply.
+ */
 export async function applyMigrations(
   databaseUrl: string,
   opts: ApplyOptions = {},
 ): Promise<{ applied: string[] }> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.provider === 'postgres')
+    return withAdvisoryLock(target.url, () => applyMigrationsOnce(databaseUrl, opts));
+  const previous = sqliteRuns.get(target.file) ?? Promise.resolve();
+  const run = previous
+    .catch(() => undefined)
+    .then(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await applyMigrationsOnce(databaseUrl, opts);
+        } catch (err) {
+          if (attempt >= 100 || !BUSY.test(String((err as Error).message))) throw err;
+          await sleep(100);
+        }
+      }
+    });
+  sqliteRuns.set(target.file, run);
+  try {
+    return await run;
+  } finally {
+    if (sqliteRuns.get(target.file) === run) sqliteRuns.delete(target.file);
+  }
+}
+
+async function applyMigrationsOnce(databaseUrl: string, opts: ApplyOptions): Promise<{ applied: string[] }> {
   const target = parseDatabaseUrl(databaseUrl);
   const root = resolveRoot(opts.root);
   const log = opts.log ?? (() => {});
