@@ -48,7 +48,7 @@ export async function benchEngine(issuer: LocalIssuer, seconds: number): Promise
   if (!first.ok) throw new Error(`the benchmark assertion does not verify: ${JSON.stringify(first.checks)}`);
   const signed = await rate(seconds, () => verifyBadge({ kind: 'jws', jws }, ctx));
 
-  const baked = bakePng(solidPng(256, [200, 80, 40]), jws, '2.0');
+  const baked = bakePng(solidPng([200, 80, 40], 256), jws, '2.0');
   const read = await rate(seconds, () => unbakePng(baked));
   const bakedVerify = await rate(seconds, () => verifyBadge({ kind: 'image', bytes: baked }, ctx));
   const row = (scenario: string, r: { perSecond: number; micros: number }): Row => ({
