@@ -41,19 +41,7 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     await prisma.$queryRawUnsafe('PRAGMA journal_mode = WAL');
     await prisma.$executeRawUnsafe('PRAGMA foreign_keys = ON');
     await prisma.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
-    const raw = openRawReader(url);
-    return {
-      provider: 'sqlite',
-      prisma,
-      raw,
-      ping: async () => {
-        await prisma.$queryRawUnsafe('SELECT 1');
-      },
-      close: async () => {
-        await raw.close();
-        await prisma.$disconnect();
-      },
-    };
+    return database('sqlite', prisma, openRawReader(url));
   }
   const adapter = new PrismaPg({
     connectionString: parsed.url,
@@ -66,8 +54,12 @@ export async function openDatabase(url: string, options: DatabaseOptions = {}): 
     poolSize: Math.max(2, Math.ceil((options.poolSize ?? 10) / 2)),
     connectTimeoutMs: options.connectTimeoutMs ?? 3000,
   });
+  return database('postgres', prisma, raw);
+}
+
+function database(provider: Provider, prisma: Db, raw: RawReader): Database {
   return {
-    provider: 'postgres',
+    provider,
     prisma,
     raw,
     ping: async () => {
