@@ -108,7 +108,7 @@ describe('accounts on the real server', () => {
       const cookie = cookieOf(redeemed);
       expect(redeemed.headers.get('set-cookie')).toMatch(/HttpOnly/i);
       const profile = await fetch(`${server.url}/v1/profile`, { headers: { cookie } });
-      expect(((await profile.json()) as { addresses: { address: string }[] }).addresses[0]?.address).toBe(
+      expect(((await profile.json()) as { addresses: { email: string }[] }).addresses[0]?.email).toBe(
         address,
       );
 

@@ -71,7 +71,7 @@ describe('SQLite when the database is full', () => {
     expect(groups.statusCode).toBe(200);
 
     // No group was stored without all of its members.
-    for (const group of (groups.json() as { groups: { id: string }[] }).groups) {
+    for (const group of (groups.json() as { items: { id: string }[] }).items) {
       const members = await db.prisma.groupMember.count({ where: { groupId: group.id } });
       expect(members).toBe(badgeIds.length);
     }

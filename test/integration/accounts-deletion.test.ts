@@ -40,7 +40,7 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
       method: 'POST',
       url: '/v1/email-addresses',
       headers: me.headers,
-      payload: { address: second },
+      payload: { email: second },
     });
     await app.inject({
       method: 'POST',
@@ -84,7 +84,7 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
     expect(res.headers['content-disposition']).toContain('attachment');
     const body = res.json();
     expect(body.account).toMatchObject({ id, displayName: null, pushPolicy: 'hold' });
-    expect(body.addresses.map((a: { address: string }) => a.address).sort()).toEqual([...addresses].sort());
+    expect(body.addresses.map((a: { email: string }) => a.email).sort()).toEqual([...addresses].sort());
     expect(body.sessions).toEqual([expect.objectContaining({ id: me.sessionId, current: true })]);
     expect(body.accessTokens).toEqual([expect.objectContaining({ name: 'script', scopes: ['badges:read'] })]);
     expect(body.operatorActions).toEqual([]);
@@ -274,7 +274,7 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
       method: 'POST',
       url: '/v1/operator/account-deletions',
       headers: { 'x-operator-token': OPERATOR_SECRET },
-      payload: { address: addresses[1]?.toUpperCase(), reason: 'parental_request' },
+      payload: { email: addresses[1]?.toUpperCase(), reason: 'parental_request' },
     });
     expect(res.statusCode).toBe(204);
     expect(await findTraces(current().db, [id, ...addresses])).toEqual([]);
@@ -302,7 +302,7 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
     const me = await signInByEmail(app);
     const before = await rowCounts(current().db);
     const url = '/v1/operator/account-deletions';
-    const payload = { address: me.address, reason: 'legal_request' };
+    const payload = { email: me.address, reason: 'legal_request' };
     expectProblem(await app.inject({ method: 'POST', url, payload }), 401, 'unauthenticated');
     expectProblem(
       await app.inject({
@@ -331,7 +331,7 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
         method: 'POST',
         url,
         headers: op,
-        payload: { address: uniqueAddress(), reason: 'legal_request' },
+        payload: { email: uniqueAddress(), reason: 'legal_request' },
       }),
       404,
       'not_found',
@@ -350,7 +350,7 @@ describeEachDatabase('accounts: no operator configured', (current) => {
         method: 'POST',
         url: '/v1/operator/account-deletions',
         headers: { 'x-operator-token': OPERATOR_SECRET },
-        payload: { address: me.address, reason: 'legal_request' },
+        payload: { email: me.address, reason: 'legal_request' },
       });
       expectProblem(res, 401, 'invalid_credentials');
       expect((await app.inject({ url: '/v1/profile', headers: me.headers })).statusCode).toBe(200);

@@ -146,7 +146,7 @@ describeEachDatabase('accounts: sign-in with an OIDC ID token', (current) => {
       headers: { cookie: cookieFrom(res, app.services.accounts.cookieName) },
     });
     expect(profile.json().addresses).toEqual([
-      expect.objectContaining({ address: email, verified: true, primary: true }),
+      expect.objectContaining({ email, verified: true, primary: true }),
     ]);
   });
 

@@ -7,7 +7,7 @@ import { rowCounts } from '../support/table-walk.ts';
 
 interface Address {
   id: string;
-  address: string;
+  email: string;
   verified: boolean;
   primary: boolean;
 }
@@ -22,7 +22,7 @@ describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
   const addresses = async (headers: Record<string, string>): Promise<Address[]> =>
     (await app.inject({ url: '/v1/email-addresses', headers })).json().items;
   const add = (headers: Record<string, string>, address: string) =>
-    app.inject({ method: 'POST', url: '/v1/email-addresses', headers, payload: { address } });
+    app.inject({ method: 'POST', url: '/v1/email-addresses', headers, payload: { email: address } });
   const verify = (headers: Record<string, string>, id: string, code: string) =>
     app.inject({
       method: 'POST',
@@ -53,7 +53,7 @@ describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
     const res = await patch(me.headers, { displayName: '  Ada L.  ', handle, pushPolicy: 'accept' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ displayName: 'Ada L.', handle, pushPolicy: 'accept' });
-    expect(res.json().addresses).toEqual([expect.objectContaining({ address: me.address, primary: true })]);
+    expect(res.json().addresses).toEqual([expect.objectContaining({ email: me.address, primary: true })]);
     const unpublished = await patch(me.headers, { handle: null, displayName: null });
     expect(unpublished.json()).toMatchObject({ handle: null, displayName: null, pushPolicy: 'accept' });
   });
@@ -85,11 +85,11 @@ describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
     const address = uniqueAddress('work');
     const added = await add(me.headers, address.toUpperCase());
     expect(added.statusCode).toBe(201);
-    expect(added.json()).toMatchObject({ address, verified: false, verifiedAt: null, primary: false });
+    expect(added.json()).toMatchObject({ email: address, verified: false, verifiedAt: null, primary: false });
     expect(mailTo(app, address)).toHaveLength(1);
     const verified = await verify(me.headers, added.json().id, lastCodeFor(app, address));
     expect(verified.statusCode).toBe(200);
-    expect(verified.json()).toMatchObject({ address, verified: true, primary: false });
+    expect(verified.json()).toMatchObject({ email: address, verified: true, primary: false });
     expect(await app.services.accounts.service.addresses(await earnerId(me.headers))).toEqual([
       { address: me.address, verified: true },
       { address, verified: true },
@@ -145,7 +145,7 @@ describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
     const body = expectProblem(res, 409, 'address_unavailable');
     expect(JSON.stringify(body)).not.toContain(await earnerId(holder.headers));
     expect(await rowCounts(current().db)).toEqual(before);
-    expect((await addresses(me.headers)).find((a) => a.address === holder.address)?.verified).toBe(false);
+    expect((await addresses(me.headers)).find((a) => a.email === holder.address)?.verified).toBe(false);
   });
 
   it('refuses a duplicate, a malformed address and too many addresses', async () => {
@@ -253,7 +253,7 @@ describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
     for (const res of await Promise.all(attempts)) expectProblem(res, 404, 'not_found');
     expect(await rowCounts(current().db)).toEqual(before);
     expect(await addresses(stranger.headers)).toHaveLength(2);
-    expect((await addresses(me.headers)).map((a) => a.address)).toEqual([me.address]);
+    expect((await addresses(me.headers)).map((a) => a.email)).toEqual([me.address]);
   });
 
   it('refuses cross-site changes to the profile and addresses', async () => {
@@ -267,7 +267,7 @@ describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
         method: 'POST',
         url: '/v1/email-addresses',
         headers: { ...evil, 'content-type': 'application/x-www-form-urlencoded' },
-        payload: 'address=attacker%40evil.example',
+        payload: 'email=attacker%40evil.example',
       }),
       403,
       'cross_site_request',

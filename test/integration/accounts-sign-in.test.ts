@@ -87,7 +87,7 @@ describeEachDatabase('accounts: sign-in by e-mail link', (current) => {
     });
     expect(profile.statusCode).toBe(200);
     expect(profile.json().addresses).toEqual([
-      expect.objectContaining({ address, verified: true, primary: true }),
+      expect.objectContaining({ email: address, verified: true, primary: true }),
     ]);
   });
 

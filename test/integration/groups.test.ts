@@ -68,7 +68,7 @@ describeEachDatabase('groups', (current) => {
 
     const list = await as(earner).get('/v1/groups');
     expect(list.statusCode).toBe(200);
-    expect(list.json().groups).toEqual([expect.objectContaining({ id: group.id, badgeCount: 2 })]);
+    expect(list.json().items).toEqual([expect.objectContaining({ id: group.id, badgeCount: 2 })]);
 
     const deleted = await as(earner).delete(`/v1/groups/${group.id}`);
     expect(deleted.statusCode).toBe(204);

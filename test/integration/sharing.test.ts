@@ -96,7 +96,7 @@ describeEachDatabase('sharing', (current) => {
     expect(s.link.url).toBe(`http://localhost:3000/share/${s.link.token}`);
 
     const list = await as(s.earner).get('/v1/share-links');
-    expect(list.json().shareLinks).toEqual([s.link]);
+    expect(list.json().items).toEqual([s.link]);
     expect((await as(s.earner).get(`/v1/share-links/${s.link.id}`)).json()).toEqual(s.link);
     expect((await as(s.earner).get(`/v1/groups/${s.group.id}`)).json().shared).toBe(true);
     expect((await as(s.earner).get(`/v1/groups/${s.hidden.id}`)).json().shared).toBe(false);
@@ -427,9 +427,9 @@ describeEachDatabase('sharing', (current) => {
     expect(res.headers['access-control-allow-origin']).toBe('*');
     const body = res.json();
     expect(body.handle).toBe(handle);
-    expect(body.groups.map((g: Json) => g.name)).toEqual(['Web skills']);
-    expect(body.groups[0].url).toBe(s.link.url);
-    expect(body.groups[0].badges).toHaveLength(4);
+    expect(body.items.map((g: Json) => g.name)).toEqual(['Web skills']);
+    expect(body.items[0].url).toBe(s.link.url);
+    expect(body.items[0].badges).toHaveLength(4);
     expect(JSON.stringify(body)).not.toContain('Hidden');
     expectNoAddress(res, s.earner.addresses);
 

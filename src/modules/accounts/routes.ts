@@ -62,7 +62,7 @@ function tokenJson(t: AccessTokenView): Schemas['AccessTokenInfo'] {
 function addressJson(a: AddressView): Schemas['EmailAddress'] {
   return {
     id: a.id,
-    address: a.address,
+    email: a.address,
     verified: a.verified,
     verifiedAt: isoOrNull(a.verifiedAt),
     primary: a.primary,
@@ -268,7 +268,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
     addEmailAddress: async (request, reply) => {
       const { earnerId } = principalOf(request);
       const body = request.body as Schemas['EmailAddressCreate'];
-      const normalized = normalizeAddress(body.address);
+      const normalized = normalizeAddress(body.email);
       await codes.assertWithinLimit(normalized);
       const added = await service.addAddress(earnerId, normalized);
       const secret = await codes.issue('verify_address', added.address, earnerId);
@@ -390,7 +390,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       if (!request.operator)
         throw new Problem('unauthenticated', 'This operation needs the operator credential.');
       const body = request.body as Schemas['OperatorAccountDeletion'];
-      const earnerId = await service.earnerByVerifiedAddress(body.address);
+      const earnerId = await service.earnerByVerifiedAddress(body.email);
       if (!earnerId) throw new Problem('not_found', 'No account has verified that address.');
       // The record keeps neither the address nor a link to the account that is gone.
       await service.deleteEarner(earnerId, (tx) =>

@@ -12,7 +12,7 @@ type GroupBadgeParams = { groupId: string; badgeId: string };
 export function groupsHandlers(groups: GroupsService): OperationHandlers {
   return {
     listGroups: async (request: FastifyRequest) => ({
-      groups: await groups.list(principalOf(request).earnerId),
+      items: await groups.list(principalOf(request).earnerId),
     }),
     createGroup: async (request: FastifyRequest, reply: FastifyReply) => {
       const body = request.body as Schemas['GroupCreate'];

@@ -65,7 +65,7 @@ export function sharingHandlers({
 
   return {
     listShareLinks: async (request: FastifyRequest) => ({
-      shareLinks: await sharing.list(principalOf(request).earnerId),
+      items: await sharing.list(principalOf(request).earnerId),
     }),
     createShareLink: async (request: FastifyRequest, reply: FastifyReply) => {
       const link = await sharing.create(
@@ -196,7 +196,7 @@ export function sharingHandlers({
       // An unpublished handle and one nobody chose answer alike.
       if (!earnerId) throw new Problem('not_found', 'No one has published this handle.');
       reply.header('cache-control', 'no-store');
-      return publicJson(reply).send({ handle, groups: await sharing.publishedGroups(earnerId) });
+      return publicJson(reply).send({ handle, items: await sharing.publishedGroups(earnerId) });
     },
 
     getStatistics: async (_request: FastifyRequest, reply: FastifyReply) => {

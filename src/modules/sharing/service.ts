@@ -258,14 +258,14 @@ export class SharingService {
   }
 
   /** The earner's published groups (one page each: the oldest link), for the displayer API. */
-  async publishedGroups(earnerId: string): Promise<Schemas['DisplayerGroups']['groups']> {
+  async publishedGroups(earnerId: string): Promise<Schemas['DisplayerGroups']['items']> {
     const links = await this.prisma.shareLink.findMany({
       where: { earnerId, groupId: { not: null } },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
       select: { token: true, groupId: true },
     });
     const seen = new Set<string>();
-    const groups: Schemas['DisplayerGroups']['groups'] = [];
+    const groups: Schemas['DisplayerGroups']['items'] = [];
     for (const link of links) {
       if (!link.groupId || seen.has(link.groupId)) continue;
       seen.add(link.groupId);
