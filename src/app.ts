@@ -170,6 +170,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auth, {
     cookieName: accounts.cookieName,
     trustedOrigins: [config.publicUrl.origin, ...config.corsOrigins],
+    freshSessionMs: config.freshSignInMinutes * 60_000,
+    now,
     resolvers: {
       ...accounts.resolvers,
       bearer: async (secret) => (await accounts.resolvers.bearer(secret)) ?? connect.resolveBearer(secret),

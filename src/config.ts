@@ -48,6 +48,7 @@ export interface Config {
   /** SHA-256 (hex) of the operator's credential; absent, no operator access exists. */
   operatorTokenSha256?: string;
   deletionFreshnessMinutes: number;
+  freshSignInMinutes: number;
   signInRateLimitMax: number;
   codesPerAddressPerHour: number;
 }
@@ -394,6 +395,14 @@ export const SETTINGS = {
     variable: 'DELETION_FRESHNESS_MINUTES',
     description: 'Deleting the account needs a sign-in this recent, or else an e-mailed confirmation code.',
     default: '10',
+    expected: 'an integer from 1 to 1440',
+    parse: integer(1, 1440),
+  },
+  freshSignInMinutes: {
+    variable: 'FRESH_SIGN_IN_MINUTES',
+    description:
+      'Managing e-mail addresses and creating access tokens need a sign-in this recent (signing in again renews it); tokens can never do them.',
+    default: '30',
     expected: 'an integer from 1 to 1440',
     parse: integer(1, 1440),
   },

@@ -1,9 +1,13 @@
 // Authentication and cross-site protection, driven by each operation's `security` in the
 // contract: a route whose security is empty is public; otherwise one of its alternatives must
 // be met (the session cookie, or a bearer token carrying the listed scopes). Requests that
-// change state through a cookie session must come from a trusted origin.
+// change state through a cookie session must come from a trusted origin. Operations marked
+// `x-fresh-session` need a session signed in recently: they could hand the account to whoever
+// holds a stolen or forgotten session (a new address to sign in with, a long-lived token).
+// This, with the contract, is the one place where an operation's credential rule lives.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import type { OperationInfo } from './contract.ts';
 import { Problem } from './problems.ts';
 
 /** Who a request acts for, once authenticated. */
@@ -30,6 +34,9 @@ export interface AuthOptions {
   /** Origins whose pages may change state with the session cookie. */
   trustedOrigins: string[];
   resolvers: CredentialResolvers;
+  /** How recent a session's sign-in must be for `x-fresh-session` operations. */
+  freshSessionMs: number;
+  now: () => Date;
 }
 
 declare module 'fastify' {
@@ -80,6 +87,12 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
   const trusted = new Set(opts.trustedOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('operator', false);
+  app.addHook('onRoute', (route) => {
+    const operation = (route.config as { operation?: OperationInfo } | undefined)?.operation;
+    if (operation?.freshSession && operation.security.some((alt) => !('sessionCookie' in alt))) {
+      throw new Error(`${operation.operationId}: an x-fresh-session operation takes the session cookie only`);
+    }
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     const security = request.routeOptions.config.operation?.security;
@@ -145,6 +158,18 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
         'cross_site_request',
         'State-changing requests with the session cookie must come from the service or a trusted front end.',
       );
+    }
+    if (request.routeOptions.config.operation?.freshSession) {
+      if (principal.via !== 'session') {
+        throw new Problem('forbidden', 'This operation cannot be called with a bearer token.');
+      }
+      const signedInAt = principal.authenticatedAt?.getTime() ?? 0;
+      if (opts.now().getTime() - signedInAt > opts.freshSessionMs) {
+        throw new Problem(
+          'reauthentication_required',
+          `This needs a sign-in within the last ${Math.round(opts.freshSessionMs / 60_000)} minutes; sign in again.`,
+        );
+      }
     }
     request.principal = principal;
   });

@@ -26,6 +26,8 @@ export interface OperationInfo {
   path: string;
   security: SecurityRequirement[];
   tags: string[];
+  /** `x-fresh-session`: a session must have signed in recently (tokens never qualify). */
+  freshSession: boolean;
 }
 
 /** What a module provides for one operation: a handler, or route options with a handler. */
@@ -36,6 +38,7 @@ interface OpenApiOperation {
   operationId?: string;
   security?: SecurityRequirement[];
   tags?: string[];
+  'x-fresh-session'?: boolean;
 }
 
 export interface Contract {
@@ -67,6 +70,7 @@ export function loadContract(path = CONTRACT_PATH): Contract {
         path,
         security: op.security ?? globalSecurity,
         tags: op.tags ?? [],
+        freshSession: op['x-fresh-session'] === true,
       });
     }
   }

@@ -41,6 +41,7 @@ export const CATALOGUE = {
   address_not_verified: { status: 409, title: 'The address is not verified' },
   last_verified_address: { status: 409, title: 'The last verified address cannot be removed' },
   confirmation_required: { status: 403, title: 'A fresh confirmation is required' },
+  reauthentication_required: { status: 403, title: 'Sign in again to do this' },
   identity_provider_unavailable: { status: 503, title: 'The identity provider cannot be reached' },
   recipient_unverified: { status: 422, title: 'The badge is awarded to an address not verified yet' },
   recipient_mismatch: { status: 422, title: 'The badge is awarded to none of your addresses' },
