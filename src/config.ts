@@ -27,6 +27,8 @@ export interface Config {
   rateLimitWindowMs: number;
   /** `host:port` entries the outbound fetcher may reach although they are private addresses. */
   fetchAllowPrivateHosts: string[];
+  /** `host:port` entries whose DID documents and issuer key documents may be read over plain http. */
+  didWebHttpHosts: string[];
   fetchTimeoutMs: number;
   fetchMaxBytes: number;
   badgeUploadMaxBytes: number;
@@ -239,6 +241,17 @@ export const SETTINGS = {
     expected: 'a comma-separated list of host:port',
     parse: list((raw: string) => {
       if (!/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9A-Fa-f:.]+\]:\d{1,5}$/.test(raw)) throw new Invalid('');
+      return raw.toLowerCase();
+    }),
+  },
+  didWebHttpHosts: {
+    variable: 'DID_WEB_HTTP_HOSTS',
+    description:
+      'Comma-separated `host:port` entries whose did:web documents and OB 3.0 issuer key documents (profiles, JWKs) may be read over plain http (a local issuer in tests). Empty: keys are resolved over https only. Private addresses still need `FETCH_ALLOW_PRIVATE_HOSTS`.',
+    default: '',
+    expected: 'a comma-separated list of host:port',
+    parse: list((raw: string) => {
+      if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(raw)) throw new Invalid('');
       return raw.toLowerCase();
     }),
   },

@@ -58,7 +58,14 @@ const REVERIFY_EVERY_MS = 10 * 60_000;
 export function createBadges({ prisma, raw, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
   // One key cache per app: an issuer key fetched once serves every later verification for a while.
   const keyCache = createKeyCache({ ttlMs: 3_600_000, max: 1000 });
-  const service = new BadgesService({ prisma, accounts, fetcher, keyCache, now });
+  const service = new BadgesService({
+    prisma,
+    accounts,
+    fetcher,
+    keyCache,
+    now,
+    didWebHttpHosts: config.didWebHttpHosts,
+  });
   const uploadMaxBytes = config.badgeUploadMaxBytes;
   return {
     service,

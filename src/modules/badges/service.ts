@@ -87,6 +87,8 @@ export interface BadgesDeps {
   fetcher: Fetcher;
   keyCache: KeyCache;
   now: () => Date;
+  /** Hosts whose DID and key documents may be read over plain http (tests); https only otherwise. */
+  didWebHttpHosts?: string[];
 }
 
 const SUMMARY_SELECT = {
@@ -190,19 +192,6 @@ function refusal(verdict: Verdict, fetchCode: string | undefined): Problem | nul
   if (!verdict.badge || !verdict.original || !verdict.version || !verdict.recipient) {
     return new Problem('badge_invalid', 'The badge could not be read completely; see checks.', { checks });
   }
-  // A VC-JWT may carry its own key in its header; anyone can make such a token in any issuer's
-  // name. The engine reports it (a warning, as the standard's validator does); the backpack
-  // keeps only badges whose signing key the issuer vouches for.
-  if (
-    verdict.original.format === 'vc-jwt' &&
-    checks.some((c) => c.code === 'key_owned_by_issuer' && c.status !== 'passed')
-  ) {
-    return new Problem(
-      'badge_invalid',
-      'The token is signed with a key its issuer does not publish, so it cannot be shown to come from that issuer.',
-      { checks },
-    );
-  }
   return null;
 }
 
@@ -280,6 +269,7 @@ export class BadgesService {
         now: () => now,
         recipients,
         keyCache: this.deps.keyCache,
+        didWebHttpHosts: this.deps.didWebHttpHosts,
       });
       return { verdict, fetchCode };
     } catch (err) {

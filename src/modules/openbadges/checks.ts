@@ -23,6 +23,8 @@ export const CHECK_CODES = {
     'The token uses a refused algorithm or key-carrying header (none, HMAC, jku, x5u, …).',
   key_fetched: 'The public key was fetched from the verification creator / key reference.',
   key_owned_by_issuer: 'The key is owned by the issuer and the issuer profile lists it.',
+  jwt_claims_valid:
+    'The VC-JWT registered claims (iss, jti, sub) agree with the credential and its dates (exp, nbf, iat) are NumericDates.',
   proof_valid: 'An OB 3.0 Data Integrity proof verifies.',
   proof_unsupported: 'An OB 3.0 proof uses a type or cryptosuite this service does not verify.',
   revoked: 'The issuer has revoked the award.',

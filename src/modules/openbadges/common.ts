@@ -7,7 +7,7 @@ export type FetchJsonResult =
   | { ok: true; doc: unknown; status: number; url: string; text: string }
   | { ok: false; status: number | null; reason: string };
 
-const JSON_TYPES = [
+export const JSON_TYPES = [
   'application/json',
   'application/ld+json',
   'text/plain',
@@ -16,9 +16,13 @@ const JSON_TYPES = [
 ];
 
 /** Fetches and parses JSON; a non-2xx status is reported with its code (410 matters to callers). */
-export async function fetchJson(fetcher: Fetcher, url: string): Promise<FetchJsonResult> {
+export async function fetchJson(
+  fetcher: Fetcher,
+  url: string,
+  accept: string[] = JSON_TYPES,
+): Promise<FetchJsonResult> {
   try {
-    const res = await fetcher(url, { accept: JSON_TYPES });
+    const res = await fetcher(url, { accept });
     if (res.status < 200 || res.status >= 300) {
       return { ok: false, status: res.status, reason: `${url} answered HTTP ${res.status}` };
     }

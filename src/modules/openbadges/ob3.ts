@@ -1,10 +1,10 @@
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { compactVerify, decodeProtectedHeader, importJWK, type JWK } from 'jose';
+import { compactVerify, decodeProtectedHeader } from 'jose';
 import jsonld from 'jsonld';
 import type { CheckList } from './checks.ts';
 import { checkDates, checkRecipient, fetchJson } from './common.ts';
-import { base58btcDecode, resolveVerificationMethod } from './did.ts';
+import { base58btcDecode, KeyResolver, keyFromJwk } from './did.ts';
 import { documentLoader, knownContext } from './jsonld-loader.ts';
 import type { Ob2Outcome } from './ob2.ts';
 import type { RecipientClaim } from './recipient.ts';
@@ -101,6 +101,7 @@ async function proofChecks(
   issuerId: string | null,
 ): Promise<void> {
   const proofs = asArray(doc.proof).filter(isRecord);
+  const keys = new KeyResolver(ctx);
   if (proofs.length === 0) {
     checks.fail('proof_valid', 'the credential has no proof');
     return;
@@ -123,24 +124,19 @@ async function proofChecks(
       checks.fail('proof_valid', 'the proof has no verificationMethod');
       continue;
     }
-    const resolved = await resolveVerificationMethod(vm, ctx.fetcher);
+    if (proof.proofPurpose !== 'assertionMethod') {
+      checks.fail('proof_valid', `proof purpose ${String(proof.proofPurpose)} is not assertionMethod`);
+      continue;
+    }
+    const resolved = await keys.method(vm);
     if (typeof resolved === 'string') {
+      checks.fail('key_owned_by_issuer', `no issuer document confirms ${vm}`);
       checks.fail('proof_valid', resolved);
       continue;
     }
-    if (resolved.how === 'document' && resolved.controller !== issuerId) {
-      checks.fail(
-        'key_owned_by_issuer',
-        `key ${vm} is controlled by ${resolved.controller ?? '(nobody)'}, not the issuer`,
-      );
-    } else if (resolved.how === 'fragment' && resolved.controller !== issuerId) {
-      checks.fail('key_owned_by_issuer', `key ${vm} is not under the issuer id ${issuerId ?? ''}`);
-    } else if (resolved.how === 'document') {
-      checks.pass('key_owned_by_issuer', `key ${vm} is controlled by the issuer`);
-    } else {
-      // did:key and multikey fragments carry the key themselves: nothing published by the issuer vouches for them.
-      checks.warn('key_owned_by_issuer', `key ${vm} is self-describing; no issuer document confirms it`);
-    }
+    const vouched = await keys.vouch(issuerId, resolved.key);
+    if (vouched.ok) checks.pass('key_owned_by_issuer', `key ${vm}: ${vouched.how}`);
+    else checks.fail('key_owned_by_issuer', `key ${vm}: ${vouched.reason}`);
     try {
       if (await verifyEd25519Proof(doc, proof, resolved.key)) {
         checks.pass('proof_valid', `${type}${suite ? `/${suite}` : ''} proof verifies`);
@@ -369,7 +365,10 @@ async function verifyBody(
     outcome.recipient = checkRecipient(checks, ctx, recipientClaims(subject));
     outcome.badge = normalize(doc, subject, dates.issued, dates.expires);
   }
-  const verified = checks.has('proof_valid', 'passed') || checks.has('signature_valid', 'passed');
+  // A credential id is trusted only from a signature by a key its issuer vouches for.
+  const verified =
+    (checks.has('proof_valid', 'passed') || checks.has('signature_valid', 'passed')) &&
+    !checks.has('key_owned_by_issuer', 'failed');
   const id = str(doc.id);
   outcome.assertionId = id && verified ? id : `sha256:${sha256Hex(canonicalJson(doc))}`;
   const achievement = isRecord(subject.achievement) ? subject.achievement : {};
@@ -387,9 +386,60 @@ export function verifyCredential(
   return verifyBody(doc, source, ctx, checks, null);
 }
 
-const VC_JWT_ALGS = ['EdDSA', 'ES256', 'RS256'];
+const VC_JWT_ALGS = ['EdDSA', 'ES256', 'ES384', 'RS256'];
 
-/** VC-JWT (VCDM 1.1 `vc` claim, or a VCDM 2.0 payload): EdDSA/ES256/RS256 with the issuer's key. */
+/**
+ * The registered claims of a VC-JWT must agree with the credential they carry, and its validity
+ * window binds like the credential's own dates (a token past `exp` is expired, one before `nbf`
+ * is not valid yet).
+ */
+function jwtClaimChecks(
+  payload: JsonRecord,
+  vc: JsonRecord,
+  ctx: VerifyContext,
+  checks: CheckList,
+): Date | null {
+  const problems: string[] = [];
+  const issuerId = refId(vc.issuer);
+  if (payload.iss !== undefined && issuerId !== null && payload.iss !== issuerId) {
+    problems.push(`iss ${JSON.stringify(payload.iss)} is not the issuer ${issuerId}`);
+  }
+  const id = str(vc.id);
+  if (payload.jti !== undefined && id !== null && payload.jti !== id) {
+    problems.push(`jti ${JSON.stringify(payload.jti)} is not the credential id ${id}`);
+  }
+  const subjectIds = asArray(vc.credentialSubject)
+    .filter(isRecord)
+    .map((s) => str(s.id))
+    .filter((s): s is string => s !== null);
+  if (payload.sub !== undefined && subjectIds.length > 0 && !subjectIds.includes(payload.sub as string)) {
+    problems.push(`sub ${JSON.stringify(payload.sub)} is not the subject ${subjectIds.join(', ')}`);
+  }
+  const dates: Record<'exp' | 'nbf' | 'iat', Date | null> = { exp: null, nbf: null, iat: null };
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    const value = payload[claim];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      problems.push(`${claim} is not a NumericDate`);
+      continue;
+    }
+    const date = new Date(value * 1000);
+    if (Number.isNaN(date.getTime())) problems.push(`${claim} is out of range`);
+    else dates[claim] = date;
+  }
+  const now = ctx.now().getTime();
+  if (dates.exp && dates.exp.getTime() <= now && !checks.has('expired', 'failed')) {
+    checks.fail('expired', `the token expired (exp) on ${dates.exp.toISOString()}`);
+  }
+  if (dates.nbf && dates.nbf.getTime() > now && !checks.has('issued_in_future', 'failed')) {
+    checks.fail('issued_in_future', `the token is not valid before (nbf) ${dates.nbf.toISOString()}`);
+  }
+  if (problems.length) checks.fail('jwt_claims_valid', problems.join('; '));
+  else checks.pass('jwt_claims_valid');
+  return dates.exp;
+}
+
+/** VC-JWT (VCDM 1.1 `vc` claim, or a VCDM 2.0 payload), signed with a key its issuer vouches for. */
 export async function verifyVcJwt(
   jwt: string,
   payload: JsonRecord,
@@ -406,12 +456,19 @@ export async function verifyVcJwt(
     if (!vc.expirationDate && !vc.validUntil && typeof payload.exp === 'number')
       vc.expirationDate = new Date(payload.exp * 1000).toISOString();
   }
+  const body = async (verified: boolean) => {
+    const outcome = await verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, verified);
+    const exp = jwtClaimChecks(payload, vc, ctx, checks);
+    const expires = outcome.badge?.expires ? new Date(outcome.badge.expires) : null;
+    if (outcome.badge && exp && (!expires || exp < expires)) outcome.badge.expires = exp.toISOString();
+    return outcome;
+  };
   let header: Record<string, unknown>;
   try {
     header = decodeProtectedHeader(jwt) as Record<string, unknown>;
   } catch {
     checks.fail('signature_valid', 'unreadable JWT header');
-    return verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, false);
+    return body(false);
   }
   const alg = String(header.alg);
   const refusedHeader = ['jku', 'x5u', 'x5c', 'crit'].find((h) => h in header);
@@ -420,45 +477,45 @@ export async function verifyVcJwt(
       'signature_algorithm_refused',
       refusedHeader ? `header ${refusedHeader} is refused` : `algorithm ${alg} is refused`,
     );
-    return verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, false);
+    return body(false);
   }
-  let key: KeyObject | Awaited<ReturnType<typeof importJWK>> | null = null;
+  const keys = new KeyResolver(ctx);
   const issuerId = refId(vc.issuer);
   const kid = str(header.kid);
-  if (isRecord(header.jwk)) {
-    try {
-      key = await importJWK(header.jwk as JWK, alg);
-      checks.warn(
-        'key_owned_by_issuer',
-        'the key travels in the token header; no issuer document confirms it',
-      );
-    } catch {
-      checks.fail('key_fetched', 'the header jwk is not a usable key');
-    }
-  } else if (kid) {
-    const vm = kid.startsWith('#') && issuerId ? `${issuerId}${kid}` : kid;
-    const resolved = await resolveVerificationMethod(vm, ctx.fetcher);
-    if (typeof resolved === 'string') {
-      checks.fail('key_fetched', resolved);
-    } else {
+  let key: KeyObject | null = null;
+  if (kid) {
+    // A relative kid names a method of the issuer's own document.
+    const methodId = kid.startsWith('#') ? (issuerId ? `${issuerId}${kid}` : null) : kid;
+    const resolved = methodId
+      ? await keys.method(methodId)
+      : `kid ${kid} is relative and there is no issuer id`;
+    if (typeof resolved === 'string') checks.fail('key_fetched', resolved);
+    else {
       key = resolved.key;
-      checks.pass('key_fetched', `key ${vm} resolved`);
-      if (resolved.controller === issuerId || resolved.how === 'did:key')
-        checks.pass('key_owned_by_issuer', `key ${vm} belongs to the issuer`);
-      else checks.fail('key_owned_by_issuer', `key ${vm} is not controlled by ${issuerId ?? 'the issuer'}`);
+      checks.pass('key_fetched', `key ${resolved.id} resolved`);
     }
+  } else if (header.jwk !== undefined) {
+    key = keyFromJwk(header.jwk);
+    if (key) checks.pass('key_fetched', 'the key travels in the token header');
+    else checks.fail('key_fetched', 'the header jwk is not a usable public key');
   } else {
-    checks.fail('key_fetched', 'the token names no key (kid)');
+    checks.fail('key_fetched', 'the token names no key (kid or jwk)');
   }
+  if (!key) {
+    checks.fail('key_owned_by_issuer', 'no key to check against the issuer');
+    return body(false);
+  }
+  // Whatever the token names or carries, only the issuer's own document makes the key the issuer's.
+  const vouched = await keys.vouch(issuerId, key);
+  if (vouched.ok) checks.pass('key_owned_by_issuer', vouched.how);
+  else checks.fail('key_owned_by_issuer', vouched.reason);
   let verified = false;
-  if (key) {
-    try {
-      await compactVerify(jwt, key, { algorithms: [alg] });
-      verified = true;
-      checks.pass('signature_valid', `${alg} signature verifies`);
-    } catch {
-      checks.fail('signature_valid', 'the signature does not verify');
-    }
+  try {
+    await compactVerify(jwt, key, { algorithms: [alg] });
+    verified = true;
+    checks.pass('signature_valid', `${alg} signature verifies`);
+  } catch {
+    checks.fail('signature_valid', 'the signature does not verify');
   }
-  return verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, verified);
+  return body(verified);
 }

@@ -34,6 +34,11 @@ export interface VerifyContext {
   /** The earner's e-mail addresses. */
   recipients: { address: string; verified: boolean }[];
   keyCache?: KeyCache;
+  /**
+   * `host:port` entries whose DID documents (did:web) and issuer key documents may be read over
+   * plain http; every other host is read over https only.
+   */
+  didWebHttpHosts?: string[];
 }
 
 export type CheckStatus = 'passed' | 'warned' | 'failed';

@@ -99,7 +99,8 @@ export function parseDate(x: unknown): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+// The signature part may be empty: an unsecured token (alg none) is read, then refused by its algorithm.
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export function isCompactJws(x: string): boolean {
   return COMPACT_JWS.test(x);
