@@ -228,6 +228,16 @@ describe('Data Integrity proofs: keys the issuer vouches for', () => {
     // Nothing reached the plain-http server.
     expect(server.hits.length).toBe(hits);
   });
+
+  it("still applies the fetcher's private-address rules to a host allowed over http", async () => {
+    const publicOnly = { ...ctx, fetcher: createSafeFetcher({ timeoutMs: 3000 }) };
+    const doc = await signDataIntegrity(ob3Credential(web, ADDRESS), issuer.privateKey, `${web}#key-1`);
+    const hits = server.hits.length;
+    const v = await verifyJson(doc, publicOnly);
+    expect(failed(v)).toContain('key_owned_by_issuer');
+    expect(JSON.stringify(v.checks)).toContain('fetch_blocked_address');
+    expect(server.hits.length).toBe(hits);
+  });
 });
 
 describe('Data Integrity forgeries: a key that carries itself vouches for nothing', () => {
