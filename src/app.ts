@@ -7,13 +7,13 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { type Database, openDatabase } from './db/client.ts';
 import auth from './http/auth.ts';
-import { contractRoutes, loadContract, type OperationHandlers } from './http/contract.ts';
+import { contractRoutes, loadContract, type OperationHandlers, servedContract } from './http/contract.ts';
 import errors, { frameworkErrors } from './http/errors.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
 import textGuard from './http/text-guard.ts';
 import { Scheduler } from './jobs/scheduler.ts';
-import { createMailService, type Mailer, type MailService } from './mail/index.ts';
+import { type ConsoleStream, createMailService, type Mailer, type MailService } from './mail/index.ts';
 import { type AccountsModule, createAccounts, PublicHandles } from './modules/accounts/index.ts';
 import { type BadgesModule, createBadges, PushedBadges } from './modules/badges/index.ts';
 import { type ConnectModule, createConnect } from './modules/connect/index.ts';
@@ -34,6 +34,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Outgoing mail; defaults to SMTP when `SMTP_URL` is set, else the in-memory outbox. */
   mailer?: Mailer;
+  /** Where the outbox shows each message in full (main.ts: standard error); tests leave it out. */
+  mailConsole?: ConsoleStream;
   /** Outbound HTTP for badges, issuers and keys; defaults to the SSRF-safe fetcher from config. */
   fetcher?: Fetcher;
 }
@@ -103,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(cookie);
 
   const now = options.now ?? (() => new Date());
-  const mail = createMailService(config, app.log, options.mailer);
+  const mail = createMailService(config, app.log, options.mailer, options.mailConsole);
   app.addHook('onClose', () => mail.mailer.close());
   const scheduler = new Scheduler(db.prisma, now, app.log);
   // preClose runs before any onClose, so running jobs finish before the database closes.
@@ -180,10 +182,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(connect.guard);
 
   const contract = loadContract();
+  const served = servedContract(contract, config.publicUrl);
   if (config.docsEnabled) {
     await app.register(swagger, {
       mode: 'static',
-      specification: { document: structuredClone(contract.document) as never },
+      specification: { document: structuredClone(served.document) as never },
     });
     await app.register(swaggerUi, {
       routePrefix: '/docs',
@@ -193,7 +196,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   const handlers: OperationHandlers = {
-    ...operationsHandlers({ db, contract }),
+    ...operationsHandlers({ db, contract: served }),
     ...accounts.handlers,
     ...badges.handlers,
     ...connect.handlers,
@@ -203,7 +206,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(contractRoutes, {
     contract,
     handlers,
-    scopes: [badges.scope, sharing.scope, ...connect.scopes],
+    scopes: [badges.scope, sharing.scope, ...connect.scopes, accounts.pagesScope],
   });
   return app;
 }

@@ -43,7 +43,7 @@ export interface Config {
   connectRefreshTokenTtlDays: number;
   /** Front-end page that sign-in links open; the code travels in the fragment. */
   signInUrl: URL;
-  /** SMTP server for outgoing mail; absent, mail is kept in an in-memory outbox and logged. */
+  /** SMTP server for outgoing mail; absent, mail is kept in an in-memory outbox (and printed by main.ts). */
   smtpUrl?: string;
   mailFrom: string;
   oidcProviders: OidcProviderConfig[];
@@ -53,6 +53,18 @@ export interface Config {
   freshSignInMinutes: number;
   signInRateLimitMax: number;
   codesPerAddressPerHour: number;
+  /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
+  production: boolean;
+  /** No mail at all (sign-in by OIDC only); needed to start in production without SMTP_URL. */
+  mailDisabled: boolean;
+  /** The operator's own privacy policy; absent, the service's /privacy page is the policy. */
+  privacyPolicyUrl?: URL;
+  /** The operator's own terms of service; absent, the service's /terms page. */
+  termsOfServiceUrl?: URL;
+  /** Lifetime of an access token issued to a front end (an OAuth public client). */
+  frontEndAccessTokenTtlSeconds: number;
+  /** Lifetime of a front end's refresh token unused; each use rotates it. */
+  frontEndRefreshTokenTtlHours: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -329,7 +341,7 @@ export const SETTINGS = {
   signInUrl: {
     variable: 'SIGN_IN_URL',
     description:
-      'The front-end page that e-mailed sign-in links open (`#code=...` is appended). Defaults to `PUBLIC_URL` + `/sign-in`.',
+      "The page that e-mailed sign-in links open (`#code=...` is appended). Defaults to the backpack's own `PUBLIC_URL` + `/sign-in`.",
     default: undefined,
     expected: 'an absolute http(s) URL without a fragment',
     parse: (raw: string) => {
@@ -341,7 +353,7 @@ export const SETTINGS = {
   smtpUrl: {
     variable: 'SMTP_URL',
     description:
-      'SMTP server for outgoing mail (`smtp://` or `smtps://`, credentials in the URL). Empty: mail is kept in an in-memory outbox and only its sending is logged.',
+      'SMTP server for outgoing mail (`smtp://` or `smtps://`, credentials in the URL). Empty: outside production, `npm start` prints each message (sign-in links included) to the console, marked as such and nowhere else; in production the server refuses to start unless `MAIL_DISABLED` is set.',
     default: undefined,
     expected: 'an smtp:// or smtps:// URL',
     parse: (raw: string) => {
@@ -433,6 +445,55 @@ export const SETTINGS = {
     expected: 'an integer from 1 to 1000',
     parse: integer(1, 1000),
   },
+  production: {
+    variable: 'NODE_ENV',
+    description:
+      '`production` makes a missing `SMTP_URL` an error (unless `MAIL_DISABLED`); anything else prints sign-in mail to the console when `SMTP_URL` is empty.',
+    default: 'development',
+    expected: 'a word such as production or development',
+    parse: (raw: string) => {
+      if (!/^[A-Za-z-]{1,30}$/.test(raw)) throw new Invalid('');
+      return raw === 'production';
+    },
+  },
+  mailDisabled: {
+    variable: 'MAIL_DISABLED',
+    description:
+      'Send no mail at all (earners then sign in with `OIDC_PROVIDERS` only); lets a production server start without `SMTP_URL`.',
+    default: 'false',
+    expected: 'true or false',
+    parse: boolean,
+  },
+  privacyPolicyUrl: {
+    variable: 'PRIVACY_POLICY_URL',
+    description:
+      "The operator's privacy policy: `/privacy` redirects there and the discovery documents name it. Empty: the service's own `/privacy` page.",
+    default: undefined,
+    expected: 'an absolute http(s) URL',
+    parse: httpUrl,
+  },
+  termsOfServiceUrl: {
+    variable: 'TERMS_OF_SERVICE_URL',
+    description:
+      "The operator's terms of service: `/terms` redirects there and the discovery documents name it. Empty: the service's own `/terms` page.",
+    default: undefined,
+    expected: 'an absolute http(s) URL',
+    parse: httpUrl,
+  },
+  frontEndAccessTokenTtlSeconds: {
+    variable: 'FRONT_END_ACCESS_TOKEN_TTL_SECONDS',
+    description: 'How long an access token issued to a front end (OAuth public client) works.',
+    default: '600',
+    expected: 'an integer from 60 to 3600',
+    parse: integer(60, 3600),
+  },
+  frontEndRefreshTokenTtlHours: {
+    variable: 'FRONT_END_REFRESH_TOKEN_TTL_HOURS',
+    description: "How long a front end's refresh token works unused; each use rotates it.",
+    default: '336',
+    expected: 'an integer from 1 to 2160',
+    parse: integer(1, 2160),
+  },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 
 export function loadConfig(env: Env = process.env): Config {
@@ -448,6 +509,13 @@ export function loadConfig(env: Env = process.env): Config {
       if (!(err instanceof Invalid)) throw err;
       problems.push({ variable: setting.variable, expected: setting.expected, got: raw });
     }
+  }
+  if (out.production && !out.smtpUrl && !out.mailDisabled) {
+    problems.push({
+      variable: 'SMTP_URL',
+      expected: 'an smtp:// or smtps:// URL when NODE_ENV=production (or MAIL_DISABLED=true)',
+      got: env.SMTP_URL,
+    });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   if (out.migrateOnStart === undefined) {

@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = await buildApp({ config });
+  // Without SMTP (outside production) the console is where a first run reads its sign-in links.
+  const app = await buildApp({ config, mailConsole: process.stderr });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -79,6 +79,22 @@ export function loadContract(path = CONTRACT_PATH): Contract {
   return contract;
 }
 
+/**
+ * The contract as this deployment serves it (at /openapi.json, /openapi.yaml and /docs): its
+ * `servers` name PUBLIC_URL, so that generated clients and "Try it out" call this service.
+ * Routing keeps the document as written.
+ */
+export function servedContract(contract: Contract, publicUrl: URL): Contract {
+  const url = publicUrl.toString().replace(/\/$/, '');
+  const servers = [{ url, description: 'This service.' }];
+  const document = { ...contract.document, servers };
+  const yaml = contract.yaml.replace(
+    /^servers:\n(?: {2}.*\n)+/m,
+    `servers:\n  - url: ${JSON.stringify(url)}\n    description: This service.\n`,
+  );
+  return { ...contract, document, yaml, json: JSON.stringify(document) };
+}
+
 /** Operations in the contract with no handler, and handlers with no operation. */
 export function contractDrift(
   contract: Contract,

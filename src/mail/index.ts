@@ -1,12 +1,13 @@
-// Outgoing mail: one small interface with two transports chosen by config. SMTP (nodemailer)
-// for production; otherwise an in-memory outbox that logs only that a message was written, so
-// that the embedded mode and the tests can read the codes without any secret reaching a log.
+// Outgoing mail: one small interface with transports chosen by config. SMTP (nodemailer) for
+// production; none at all when mail is disabled; otherwise an in-memory outbox that logs only
+// that a message was written (tests read the codes there) and, for a first run, shows each
+// message on the console it is given, so that no secret reaches a log.
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
-import { OutboxMailer } from './outbox.ts';
+import { type ConsoleStream, DisabledMailer, OutboxMailer } from './outbox.ts';
 import { SmtpMailer } from './smtp.ts';
 
-export { OutboxMailer } from './outbox.ts';
+export { type ConsoleStream, DisabledMailer, OutboxMailer } from './outbox.ts';
 export { SmtpMailer } from './smtp.ts';
 
 export interface MailMessage {
@@ -32,14 +33,16 @@ export interface MailService {
 }
 
 export function createMailService(
-  config: Pick<Config, 'smtpUrl' | 'mailFrom'>,
+  config: Pick<Config, 'smtpUrl' | 'mailFrom' | 'mailDisabled'>,
   log: FastifyBaseLogger,
   injected?: Mailer,
+  console?: ConsoleStream,
 ): MailService {
   if (injected) {
     return { mailer: injected, outbox: injected instanceof OutboxMailer ? injected.messages : [] };
   }
   if (config.smtpUrl) return { mailer: new SmtpMailer(config.smtpUrl, config.mailFrom), outbox: [] };
-  const outbox = new OutboxMailer(config.mailFrom, log);
+  if (config.mailDisabled) return { mailer: new DisabledMailer(log), outbox: [] };
+  const outbox = new OutboxMailer(config.mailFrom, log, console);
   return { mailer: outbox, outbox: outbox.messages };
 }

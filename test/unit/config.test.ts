@@ -51,6 +51,21 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses to run in production without mail unless mail is explicitly disabled', () => {
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['SMTP_URL']);
+    expect((error as ConfigError).message).toContain('MAIL_DISABLED');
+    expect(loadConfig({ NODE_ENV: 'production', MAIL_DISABLED: 'true' }).mailDisabled).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example:25' }).production).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'development' }).production).toBe(false);
+  });
+
   it('refuses a PostgreSQL URL that does not parse', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://[bad' })).toThrow(ConfigError);
   });

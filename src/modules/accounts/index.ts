@@ -2,17 +2,19 @@
 // tokens), sessions and personal access tokens, the age gate, export and deletion. Other
 // modules use AccountsService to learn an earner's addresses and to join the export/deletion.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import formbody from '@fastify/formbody';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { RawReader } from '../../db/raw.ts';
 import type { CredentialResolvers } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { Job } from '../../jobs/scheduler.ts';
 import type { Mailer } from '../../mail/index.ts';
 import { AccessTokens } from './access-tokens.ts';
 import { Codes } from './codes.ts';
 import type { Db } from './db.ts';
 import { OidcVerifier } from './oidc.ts';
+import { pageHandlers } from './page-routes.ts';
 import { accountsHandlers } from './routes.ts';
 import { AccountsService, type ExportSection } from './service.ts';
 import { Sessions } from './sessions.ts';
@@ -47,6 +49,8 @@ export interface AccountsModule {
   signIn: SignIn;
   resolvers: CredentialResolvers;
   handlers: OperationHandlers;
+  /** The sign-in page's forms, registered with a form parser of their own. */
+  pagesScope: ContractScope;
   cookieName: string;
   /** The retention job: expired sessions and tokens, and spent codes. */
   retentionJob: Job;
@@ -109,19 +113,29 @@ export function createAccounts({ prisma, raw, config, now, mailer, log }: Accoun
       bearer: (secret) => accessTokens.resolve(secret),
       ...(operator ? { operator } : {}),
     },
-    handlers: accountsHandlers({
-      config,
-      now,
-      service,
-      sessions,
-      accessTokens,
-      codes,
-      signIn,
-      mailer,
-      cookieName,
-      listProviders: () => oidc.list(),
-      codeTtlMinutes: CODE_TTL_MINUTES,
-    }),
+    handlers: {
+      ...pageHandlers({ config, sessions, signIn, cookieName, codeTtlMinutes: CODE_TTL_MINUTES }),
+      ...accountsHandlers({
+        config,
+        now,
+        service,
+        sessions,
+        accessTokens,
+        codes,
+        signIn,
+        mailer,
+        cookieName,
+        listProviders: () => oidc.list(),
+        codeTtlMinutes: CODE_TTL_MINUTES,
+      }),
+    },
+    pagesScope: {
+      operationIds: ['completeSignInFromPage', 'requestSignInLinkFromPage'],
+      setup: async (scope) => {
+        scope.removeAllContentTypeParsers();
+        await scope.register(formbody, { bodyLimit: 16 * 1024 });
+      },
+    },
     retentionJob: {
       name: 'accounts.retention',
       everyMs: RETENTION_EVERY_MS,

@@ -31,13 +31,15 @@ export class SignIn {
   constructor(private readonly deps: SignInDeps) {}
 
   /**
-   * Sends a sign-in link. The work is the same whether or not an account holds the address (a
-   * code row and one message either way), so neither the answer nor its timing tells.
+   * Sends a sign-in link to `page` (SIGN_IN_URL, unless the backpack's own sign-in page asks
+   * for a link back to itself with its `return_to`). The work is the same whether or not an
+   * account holds the address (a code row and one message either way), so neither the answer
+   * nor its timing tells.
    */
-  async requestLink(rawAddress: string): Promise<void> {
+  async requestLink(rawAddress: string, page: URL = this.deps.signInUrl): Promise<void> {
     const address = normalizeAddress(rawAddress);
     const secret = await this.deps.codes.issue('sign_in', address, null);
-    const link = new URL(this.deps.signInUrl);
+    const link = new URL(page);
     link.hash = `code=${secret}`;
     await this.deps.mailer.send({
       to: address,
@@ -46,6 +48,10 @@ export class SignIn {
         'Open this link to sign in to your Badge Backpack (or to create one):',
         '',
         link.toString(),
+        '',
+        'If the page asks for it, paste that link (or this code) into it:',
+        '',
+        secret,
         '',
         `The link works once, for ${this.deps.codeTtlMinutes} minutes. If you did not ask for it, ignore this message.`,
       ].join('\n'),

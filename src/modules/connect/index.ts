@@ -105,12 +105,17 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     ...oauthHandlers({
       oauth,
       publicUrl: config.publicUrl,
-      signInUrl: config.signInUrl,
       session: deps.session,
     }),
     ...reviewHandlers({ pushed: deps.pushed, oauth }),
     ...issuerHandlers({
       publicUrl: config.publicUrl,
+      service: {
+        name: 'Badge Backpack',
+        image: new URL('/logo.svg', config.publicUrl).toString(),
+        privacyPolicyUrl: (config.privacyPolicyUrl ?? new URL('/privacy', config.publicUrl)).toString(),
+        termsOfServiceUrl: (config.termsOfServiceUrl ?? new URL('/terms', config.publicUrl)).toString(),
+      },
       accounts: deps.accounts,
       badges: deps.badges,
       pushed: deps.pushed,

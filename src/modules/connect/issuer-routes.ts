@@ -16,6 +16,8 @@ import { describeScope, SCOPES } from './scopes.ts';
 
 export interface IssuerRoutesDeps {
   publicUrl: URL;
+  /** What the discovery documents name: the policies earners are held to, and the logo. */
+  service: { name: string; image: string; privacyPolicyUrl: string; termsOfServiceUrl: string };
   accounts: AccountsService;
   badges: BadgesService;
   pushed: PushedBadges;
@@ -138,7 +140,7 @@ function ok(statusCode: number) {
 }
 
 export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
-  const { publicUrl, accounts, badges, pushed, grantOf } = deps;
+  const { publicUrl, accounts, badges, pushed, grantOf, service } = deps;
 
   const push = async (request: FastifyRequest, input: BadgeInput, replaceOlder = false) => {
     const grant = grantOf(request);
@@ -184,9 +186,12 @@ export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
       id: endpoint(publicUrl, '/.well-known/badgeconnect.json'),
       badgeConnectAPI: [
         {
-          name: 'Badge Backpack',
+          name: service.name,
+          image: service.image,
           apiBase: endpoint(publicUrl, '/ims/ob/v2p1'),
           version: 'v1p0',
+          termsOfServiceUrl: service.termsOfServiceUrl,
+          privacyPolicyUrl: service.privacyPolicyUrl,
           scopesOffered: scopes.filter((s) => s.includes('/v2p1/')),
           registrationUrl: endpoint(publicUrl, '/v1/oauth/clients'),
           authorizationUrl: endpoint(publicUrl, '/v1/oauth/authorize'),
@@ -264,9 +269,13 @@ export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
     getOb3Discovery: async () => ({
       openapi: '3.0.1',
       info: {
-        title: 'Badge Backpack',
+        title: service.name,
         description: 'The Open Badges 3.0 API of this backpack.',
         version: '1.0',
+        termsOfService: service.termsOfServiceUrl,
+        'x-imssf-name': service.name,
+        'x-imssf-image': service.image,
+        'x-imssf-privacyPolicyUrl': service.privacyPolicyUrl,
       },
       servers: [{ url: endpoint(publicUrl, '/ims/ob/v3p0'), description: 'This backpack.' }],
       tags: [{ name: 'OpenBadgeCredentials' }, { name: 'Discovery' }],

@@ -13,7 +13,6 @@ import { describeScope, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
 export interface OAuthRoutesDeps {
   oauth: OAuthServer;
   publicUrl: URL;
-  signInUrl: URL;
   /** The earner signed in by the session cookie, if any (the consent page is public). */
   session: (request: FastifyRequest) => Promise<Principal | null>;
 }
@@ -215,7 +214,13 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
 
         const principal = await deps.session(request);
         if (principal?.via !== 'session') {
-          return sendPage(reply, 401, signInPage(deps.signInUrl.toString()));
+          // Back to this very request after signing in (or creating the backpack).
+          const again = new URLSearchParams();
+          for (const [name, value] of Object.entries(q))
+            if (typeof value === 'string') again.set(name, value);
+          const signIn = new URL('/sign-in', publicUrl);
+          signIn.searchParams.set('return_to', `${authorizePath}?${again.toString()}`);
+          return sendPage(reply, 401, signInPage(client.name, signIn.toString()));
         }
         const { id, csrf } = await oauth.createConsentRequest({
           sessionId: principal.credentialId,
@@ -245,11 +250,14 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
     decideAuthorization: {
       errorHandler: pageErrors,
       handler: async (request, reply) => {
+        // A browser that withholds the origin sends `null`; then Sec-Fetch-Site, and in any case
+        // the single-use token bound to the session, tell the backpack's own form from a forgery.
         const origin = request.headers.origin;
         const site = request.headers['sec-fetch-site'];
+        const named = typeof origin === 'string' && origin !== 'null';
         if (
-          (typeof origin === 'string' && origin !== publicUrl.origin) ||
-          (origin === undefined && typeof site === 'string' && site !== 'same-origin')
+          (named && origin !== publicUrl.origin) ||
+          (!named && typeof site === 'string' && site !== 'same-origin')
         ) {
           return sendPage(reply, 403, errorPage('This form can only be sent from the backpack’s own page.'));
         }

@@ -1,31 +1,10 @@
 // The server-rendered pages of the authorization endpoint: the consent form, "sign in first",
 // and errors that must not go back to an unverified redirect URI. No scripts anywhere; the
 // page's CSP allows only its own stylesheet (by hash), the platform's logo and posting the form.
-import { createHash } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import { escapeHtml, hiddenField, layout } from '../../http/pages.ts';
 import { describeScope } from './scopes.ts';
 
-const STYLE = `body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
-img{max-width:96px;max-height:96px}ul{padding-left:1.2rem}li{margin:.3rem 0}
-form{display:inline}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem}
-.muted{color:#555;font-size:.9rem}`;
-const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
-
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
-
-function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body>${body}</body></html>`;
-}
+export { escapeHtml, sendPage } from '../../http/pages.ts';
 
 function origin(raw: string | null): string | null {
   if (!raw) return null;
@@ -34,30 +13,6 @@ function origin(raw: string | null): string | null {
   } catch {
     return null;
   }
-}
-
-/** Sends a page with headers that refuse framing, caching and any script. */
-export function sendPage(
-  reply: FastifyReply,
-  status: number,
-  html: string,
-  extra: { imgOrigin?: string | null; formTargets?: string[] } = {},
-): FastifyReply {
-  const img = extra.imgOrigin ? `img-src ${extra.imgOrigin}` : "img-src 'none'";
-  const formAction = extra.formTargets?.length
-    ? `form-action 'self' ${extra.formTargets.join(' ')}`
-    : "form-action 'none'";
-  return reply
-    .code(status)
-    .header(
-      'content-security-policy',
-      `default-src 'none'; style-src ${STYLE_HASH}; ${img}; ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
-    )
-    .header('x-frame-options', 'DENY')
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .type('text/html; charset=utf-8')
-    .send(html);
 }
 
 export function consentPage(input: {
@@ -81,8 +36,7 @@ export function consentPage(input: {
   ]
     .filter(Boolean)
     .join(' · ');
-  const hidden = (name: string, value: string) =>
-    `<input type="hidden" name="${name}" value="${escapeHtml(value)}">`;
+  const hidden = hiddenField;
   const button = (decision: 'approve' | 'deny', label: string) =>
     `<form method="post" action="${escapeHtml(input.action)}">${hidden('request_id', input.requestId)}${hidden(
       'csrf_token',
@@ -93,7 +47,7 @@ export function consentPage(input: {
 <p>If you allow it, ${escapeHtml(input.clientName)} may:</p>
 <ul>${input.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`).join('')}</ul>
 <p class="muted">You can disconnect it at any time in your backpack's settings. ${links}</p>
-${button('approve', 'Allow')}${button('deny', 'Deny')}
+<div class="choices">${button('approve', 'Allow')}${button('deny', 'Deny')}</div>
 <p class="muted">After your choice you return to ${escapeHtml(origin(input.redirectUri) ?? input.redirectUri)}.</p>`;
   const target = origin(input.redirectUri);
   return {
@@ -103,12 +57,12 @@ ${button('approve', 'Allow')}${button('deny', 'Deny')}
   };
 }
 
-export function signInPage(signInUrl: string): string {
+export function signInPage(clientName: string, signInUrl: string): string {
   return layout(
     'Sign in first',
     `<h1>Sign in to your backpack first</h1>
-<p>An issuer platform asked to connect to your backpack. Sign in, then return to the platform and
-start again.</p><p><a href="${escapeHtml(signInUrl)}">Sign in</a></p>`,
+<p>${escapeHtml(clientName)} asks to connect to your backpack. Sign in (or create your backpack), and
+you will come back here to decide.</p><p><a id="sign-in" href="${escapeHtml(signInUrl)}">Sign in</a></p>`,
   );
 }
 
