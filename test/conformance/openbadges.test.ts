@@ -363,10 +363,7 @@ const OB30: Case[] = [
 ];
 
 /** Fixtures this engine does not yet agree with, each with its reason. Kept empty when possible. */
-const EXCEPTIONS: Record<string, string> = {
-  'ob30/sd/derivedcredential.json':
-    'selective-disclosure proof (DataIntegrityProof ecdsa-sd-2023, P-256) is not verified yet: reported as proof_unsupported',
-};
+const EXCEPTIONS: Record<string, string> = {};
 
 function runCase(c: Case, defaultFolder: string) {
   const title = `${c.url ?? c.file} -> ${c.expect}${c.code ? ` (${c.code})` : ''}${c.stricter ? ` [stricter: ${c.stricter}]` : ''}`;

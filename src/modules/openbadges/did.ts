@@ -1,41 +1,14 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { fetchJson, JSON_TYPES } from './common.ts';
+import { base58btcDecode, publicKeyFromMultibase } from './multikey.ts';
 import type { VerifyContext } from './types.ts';
 import { asArray, isRecord, type JsonRecord, str } from './util.ts';
 
-const ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-export function base58btcDecode(s: string): Uint8Array | null {
-  if (s.length > 256) return null;
-  let n = 0n;
-  for (const ch of s) {
-    const v = ALPHABET.indexOf(ch);
-    if (v < 0) return null;
-    n = n * 58n + BigInt(v);
-  }
-  const bytes: number[] = [];
-  while (n > 0n) {
-    bytes.unshift(Number(n & 0xffn));
-    n >>= 8n;
-  }
-  for (const ch of s) {
-    if (ch !== '1') break;
-    bytes.unshift(0);
-  }
-  return Uint8Array.from(bytes);
-}
+export { base58btcDecode };
 
 function ed25519FromRaw(raw: Uint8Array): KeyObject {
   const x = Buffer.from(raw).toString('base64url');
   return createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' });
-}
-
-/** An Ed25519 Multikey (`z6Mk…`): multibase base58btc of 0xed01 followed by the 32-byte key. */
-export function ed25519FromMultibase(multibase: string): KeyObject | null {
-  if (!multibase.startsWith('z')) return null;
-  const bytes = base58btcDecode(multibase.slice(1));
-  if (bytes?.length !== 34 || bytes[0] !== 0xed || bytes[1] !== 0x01) return null;
-  return ed25519FromRaw(bytes.subarray(2));
 }
 
 /** A public JWK as a key; a JWK carrying private parts is refused rather than silently trimmed. */
@@ -52,7 +25,7 @@ export function keyFromJwk(jwk: unknown): KeyObject | null {
 /** The key material of a verification method, whichever property its type uses. */
 export function keyFromMethod(vm: JsonRecord): KeyObject | null {
   const multibase = str(vm.publicKeyMultibase);
-  if (multibase) return ed25519FromMultibase(multibase);
+  if (multibase) return publicKeyFromMultibase(multibase);
   if (vm.publicKeyJwk !== undefined) return keyFromJwk(vm.publicKeyJwk);
   // Ed25519VerificationKey2018 (still used by many issuers) writes the raw key in base58.
   const base58 = str(vm.publicKeyBase58);
@@ -146,7 +119,7 @@ function httpAllowed(url: string, httpHosts: readonly string[]): string | null {
 
 function didKeyDocument(did: string): JsonRecord | string {
   const multibase = did.slice('did:key:'.length);
-  if (!ed25519FromMultibase(multibase)) return `${did} is not an Ed25519 did:key`;
+  if (!publicKeyFromMultibase(multibase)) return `${did} is not an Ed25519, P-256 or P-384 did:key`;
   const id = `${did}#${multibase}`;
   return {
     id: did,
