@@ -28,9 +28,7 @@ const cases = loadCorpus();
 /** Cases the backpack does not agree with yet, by corpus path, each with the reason. */
 const DISAGREEMENTS: Record<string, string> = {
   '1edtech-validator/inspector-vc/src/test/resources/ob30/sd/derivedcredential.json':
-    'ecdsa-sd-2023 derived proofs are not verified yet (proof_unsupported)',
-  'w3c-ccg-vc-ed/plugfest-3-2023/signed_badge_example-p3.json':
-    'Ed25519Signature2018 proofs are not verified yet (proof_unsupported)',
+    'its ecdsa-sd-2023 proof verifies, but no document of the issuer https://1edtech.edu/issuers/565049 is served to list the P-256 key (key_owned_by_issuer)',
   'dcc-vc-test-fixtures/verifiableCredentials/v2/dataIntegrityProof/didKey/legacyRegistry-noStatus-noExpiry-identityHash.json':
     'a credentialSubject.identifier given as one object, not an array, is refused by the schema (structure_valid)',
   // Stricter than the source on purpose: a key counts only when a document of its issuer lists it.
