@@ -343,6 +343,13 @@ export function verifyCredential(
 
 const VC_JWT_ALGS = ['EdDSA', 'ES256', 'ES384', 'RS256'];
 
+/** A JWT NumericDate (seconds since the epoch) as a date; null for anything else or out of range. */
+function numericDate(x: unknown): Date | null {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return null;
+  const date = new Date(x * 1000);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
 /**
  * The registered claims of a VC-JWT must agree with the credential they carry, and its validity
  * window binds like the credential's own dates (a token past `exp` is expired, one before `nbf`
@@ -372,15 +379,9 @@ function jwtClaimChecks(
   }
   const dates: Record<'exp' | 'nbf' | 'iat', Date | null> = { exp: null, nbf: null, iat: null };
   for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    const value = payload[claim];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      problems.push(`${claim} is not a NumericDate`);
-      continue;
-    }
-    const date = new Date(value * 1000);
-    if (Number.isNaN(date.getTime())) problems.push(`${claim} is out of range`);
-    else dates[claim] = date;
+    if (payload[claim] === undefined) continue;
+    dates[claim] = numericDate(payload[claim]);
+    if (!dates[claim]) problems.push(`${claim} is not a NumericDate`);
   }
   const now = ctx.now().getTime();
   if (dates.exp && dates.exp.getTime() <= now && !checks.has('expired', 'failed')) {
@@ -406,10 +407,10 @@ export async function verifyVcJwt(
     // Registered claims stand in for the VCDM 1.1 properties they replace.
     if (!vc.issuer && typeof payload.iss === 'string') vc.issuer = payload.iss;
     if (!vc.id && typeof payload.jti === 'string') vc.id = payload.jti;
-    if (!vc.issuanceDate && !vc.validFrom && typeof payload.nbf === 'number')
-      vc.issuanceDate = new Date(payload.nbf * 1000).toISOString();
-    if (!vc.expirationDate && !vc.validUntil && typeof payload.exp === 'number')
-      vc.expirationDate = new Date(payload.exp * 1000).toISOString();
+    const nbf = numericDate(payload.nbf);
+    const exp = numericDate(payload.exp);
+    if (!vc.issuanceDate && !vc.validFrom && nbf) vc.issuanceDate = nbf.toISOString();
+    if (!vc.expirationDate && !vc.validUntil && exp) vc.expirationDate = exp.toISOString();
   }
   const body = async (verified: boolean) => {
     const outcome = await verifyBody(vc, { format: 'vc-jwt', text: jwt }, ctx, checks, verified);

@@ -432,6 +432,19 @@ describe('VC-JWT registered claims', () => {
     expect(v.ok).toBe(false);
   });
 
+  it('an out-of-range nbf in the VCDM 1.1 form is refused, not a crash', async () => {
+    const v11 = credential({
+      '@context': [
+        'https://www.w3.org/2018/credentials/v1',
+        'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+      ],
+      validFrom: undefined,
+    });
+    const v = await verifyJwt(await jwt({ vc: v11, iss: web, nbf: 1e20 }));
+    expect(failed(v)).toContain('jwt_claims_valid');
+    expect(v.ok).toBe(false);
+  });
+
   it('exp or nbf that are not NumericDates are refused', async () => {
     for (const claims of [{ exp: '2030-01-01' }, { nbf: null }, { exp: 1e20 }]) {
       const v = await verifyJwt(await jwt({ ...credential(), ...claims }));
