@@ -61,6 +61,17 @@ export interface Services {
   sharing: SharingModule;
 }
 
+/**
+ * A hop count trusts that many addresses from the right of `X-Forwarded-For` (the socket's peer
+ * first). Fastify treats a bare number as trusting nothing, so it becomes a function here.
+ */
+function proxyTrust(
+  setting: Config['trustProxy'],
+): false | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting;
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
@@ -73,7 +84,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           },
     genReqId,
     requestIdHeader: false,
-    trustProxy: config.trustProxy,
+    trustProxy: proxyTrust(config.trustProxy),
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Node checks request deadlines every 30 s by default; a slow body should not get that long.
+    http: {
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.requestTimeoutMs / 4)),
+    },
     bodyLimit: config.bodyLimitBytes,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

@@ -1,3 +1,5 @@
+import { isIP } from 'node:net';
+
 // Environment -> typed, validated configuration. The only module that reads process.env.
 // Every setting is declared once in SETTINGS (name, meaning, default, parser); the README's
 // settings table is checked against this list by a test.
@@ -20,7 +22,11 @@ export interface Config {
   databaseUrl: string;
   migrateOnStart: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  trustProxy: boolean;
+  /**
+   * Which `X-Forwarded-*` senders to believe: none (false), the nearest n hops, or the listed
+   * proxy addresses and networks.
+   */
+  trustProxy: false | number | string[];
   bodyLimitBytes: number;
   corsOrigins: string[];
   rateLimitMax: number;
@@ -52,6 +58,9 @@ export interface Config {
   deletionFreshnessMinutes: number;
   freshSignInMinutes: number;
   signInRateLimitMax: number;
+  requestTimeoutMs: number;
+  connectionTimeoutMs: number;
+  keepAliveTimeoutMs: number;
   codesPerAddressPerHour: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
   production: boolean;
@@ -155,6 +164,26 @@ const databaseUrl = (raw: string): string => {
   return raw;
 };
 
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+const trustedProxies = (raw: string): false | number | string[] => {
+  const value = raw.trim().toLowerCase();
+  if (['false', 'no', 'off', '0'].includes(value)) return false;
+  if (/^\d+$/.test(value)) return integer(1, 10)(value);
+  const entries = list((entry: string) => {
+    if (PROXY_RANGES.has(entry.toLowerCase())) return entry.toLowerCase();
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || extra !== undefined) throw new Invalid('');
+    if (prefix !== undefined) {
+      if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128)) throw new Invalid('');
+    }
+    return entry;
+  })(raw);
+  if (entries.length === 0) throw new Invalid('');
+  return entries;
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const SETTINGS = {
@@ -211,10 +240,12 @@ export const SETTINGS = {
   },
   trustProxy: {
     variable: 'TRUST_PROXY',
-    description: 'Trust `X-Forwarded-*` headers (set when behind a load balancer).',
+    description:
+      'Which proxies to believe about the client address (`X-Forwarded-For`): `false`, the number of proxy hops in front of the service (only when nothing else can reach it), or a comma-separated list of proxy addresses and CIDR networks (`loopback`, `linklocal`, `uniquelocal` name those ranges). `true` is refused: it would let any client choose its address, and with it its rate limits.',
     default: 'false',
-    expected: 'true or false',
-    parse: boolean,
+    expected:
+      'false, a hop count from 1 to 10, or a comma-separated list of IP addresses, CIDR networks, loopback, linklocal or uniquelocal (not true)',
+    parse: trustedProxies,
   },
   bodyLimitBytes: {
     variable: 'BODY_LIMIT_BYTES',
@@ -493,6 +524,29 @@ export const SETTINGS = {
     default: '336',
     expected: 'an integer from 1 to 2160',
     parse: integer(1, 2160),
+  },
+  requestTimeoutMs: {
+    variable: 'REQUEST_TIMEOUT_MS',
+    description:
+      'How long a client may take to send a whole request (headers and body); a slower one gets 408 and its connection closed.',
+    default: '30000',
+    expected: 'an integer from 1000 to 600000',
+    parse: integer(1000, 600_000),
+  },
+  connectionTimeoutMs: {
+    variable: 'CONNECTION_TIMEOUT_MS',
+    description: 'A connection on which nothing is sent or received for this long is closed.',
+    default: '120000',
+    expected: 'an integer from 1000 to 3600000',
+    parse: integer(1000, 3_600_000),
+  },
+  keepAliveTimeoutMs: {
+    variable: 'KEEP_ALIVE_TIMEOUT_MS',
+    description:
+      'How long an idle keep-alive connection stays open between requests (keep it above a load balancer’s own idle timeout).',
+    default: '72000',
+    expected: 'an integer from 1000 to 600000',
+    parse: integer(1000, 600_000),
   },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 

@@ -22,10 +22,35 @@ describe('loadConfig', () => {
   it('parses lists and booleans', () => {
     const config = loadConfig({
       CORS_ORIGINS: 'https://a.example, http://localhost:5173',
-      TRUST_PROXY: 'yes',
+      DOCS_ENABLED: 'no',
     });
     expect(config.corsOrigins).toEqual(['https://a.example', 'http://localhost:5173']);
-    expect(config.trustProxy).toBe(true);
+    expect(config.docsEnabled).toBe(false);
+  });
+
+  it('trusts proxies by address, network or hop count, never blindly', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16, fd00::/8, Loopback' }).trustProxy).toEqual([
+      '10.0.0.1',
+      '192.168.0.0/16',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['true', 'yes', 'on', '11', 'proxy.example', '10.0.0.0/33', '10.0.0.1/8/2', ' , ']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY: expected false, a hop count/);
+    }
+  });
+
+  it('bounds how long requests and connections may take', () => {
+    expect(loadConfig({})).toMatchObject({
+      requestTimeoutMs: 30_000,
+      connectionTimeoutMs: 120_000,
+      keepAliveTimeoutMs: 72_000,
+    });
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '5000' }).requestTimeoutMs).toBe(5000);
+    expect(() => loadConfig({ REQUEST_TIMEOUT_MS: '0' })).toThrow(ConfigError);
   });
 
   it('names every offending variable and what it expects', () => {
