@@ -90,6 +90,7 @@ export function createSafeFetcher(opts: SafeFetcherOptions = {}): Fetcher {
         userAgent,
         resolve,
         accept: fetchOpts?.accept,
+        conditional: conditionalHeaders(fetchOpts?.headers),
       });
       if (res.response) return res.response;
       if (hop >= maxRedirects)
@@ -102,6 +103,18 @@ export function createSafeFetcher(opts: SafeFetcherOptions = {}): Fetcher {
       }
     }
   };
+}
+
+const CONDITIONAL = ['if-none-match', 'if-modified-since'];
+
+/** Only validators pass: callers must not be able to set hosts, cookies or authorization. */
+function conditionalHeaders(headers: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (CONDITIONAL.includes(lower) && !/[\r\n]/.test(value)) out[lower] = value;
+  }
+  return out;
 }
 
 function parseTarget(raw: string): URL {
@@ -133,6 +146,7 @@ interface HopOptions {
   userAgent: string;
   resolve: (hostname: string) => Promise<ResolvedAddress[]>;
   accept: string[] | undefined;
+  conditional: Record<string, string>;
 }
 
 type HopResult =
@@ -197,6 +211,7 @@ function oneRequest(target: URL, o: HopOptions): Promise<HopResult> {
       return;
     }
     const headers: Record<string, string> = {
+      ...o.conditional,
       'user-agent': o.userAgent,
       'accept-encoding': 'gzip, deflate, br',
     };

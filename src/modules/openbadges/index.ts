@@ -4,6 +4,7 @@
 export { CHECK_CODES, type CheckCode } from './checks.ts';
 export { FetchError, OpenBadgesInputError } from './errors.ts';
 export { createSafeFetcher, type SafeFetcherOptions } from './fetcher.ts';
+export { createHttpCache, type HttpCache, type HttpCacheOptions } from './http-cache.ts';
 export { createKeyCache } from './key-cache.ts';
 export { bakePng, unbakePng } from './png.ts';
 export {

@@ -15,7 +15,13 @@ export interface FetchResponse {
   headers: Record<string, string>;
 }
 
-export type Fetcher = (url: string, opts?: { accept?: string[] }) => Promise<FetchResponse>;
+export interface FetchOptions {
+  accept?: string[];
+  /** Conditional request headers (`if-none-match`, `if-modified-since`); a 304 answer comes back as is. */
+  headers?: Record<string, string>;
+}
+
+export type Fetcher = (url: string, opts?: FetchOptions) => Promise<FetchResponse>;
 
 export interface CachedKey {
   /** Issuer id that owns the key, as established when it was first fetched. */
