@@ -18,7 +18,7 @@ import { type AccountsModule, createAccounts, PublicHandles } from './modules/ac
 import { type BadgesModule, createBadges, PushedBadges } from './modules/badges/index.ts';
 import { type ConnectModule, createConnect } from './modules/connect/index.ts';
 import { createGroups, type GroupsModule } from './modules/groups/index.ts';
-import { createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
+import { createHttpCache, createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
 import { createSharing, type SharingModule } from './modules/sharing/index.ts';
 
@@ -138,7 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
   });
   scheduler.register(accounts.retentionJob);
-  const fetcher =
+  const outbound =
     options.fetcher ??
     createSafeFetcher({
       allowPrivateHosts: config.fetchAllowPrivateHosts,
@@ -146,6 +146,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       maxBytes: config.fetchMaxBytes,
       maxRedirects: 5,
     });
+  // One cache for ingestion and re-verification alike: an issuer's documents are fetched once.
+  const fetcher =
+    config.fetchCacheMaxBytes > 0
+      ? createHttpCache(outbound, {
+          maxBytes: config.fetchCacheMaxBytes,
+          defaultTtlMs: config.fetchCacheDefaultTtlMs,
+          maxTtlMs: config.fetchCacheMaxTtlMs,
+          now: () => now().getTime(),
+        }).fetcher
+      : outbound;
   const badges = createBadges({
     prisma: db.prisma,
     raw: db.raw,

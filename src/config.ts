@@ -37,6 +37,9 @@ export interface Config {
   didWebHttpHosts: string[];
   fetchTimeoutMs: number;
   fetchMaxBytes: number;
+  fetchCacheMaxBytes: number;
+  fetchCacheDefaultTtlMs: number;
+  fetchCacheMaxTtlMs: number;
   badgeUploadMaxBytes: number;
   shutdownTimeoutMs: number;
   docsEnabled: boolean;
@@ -311,6 +314,30 @@ export const SETTINGS = {
     default: '5242880',
     expected: 'an integer from 1024 to 52428800',
     parse: integer(1024, 50 * 1024 * 1024),
+  },
+  fetchCacheMaxBytes: {
+    variable: 'FETCH_CACHE_MAX_BYTES',
+    description:
+      'Memory for issuer documents (badge classes, profiles, keys, DID documents, status lists) reused under HTTP caching rules by ingestion and re-verification (0 turns caching off).',
+    default: '8388608',
+    expected: 'an integer from 0 to 1073741824',
+    parse: integer(0, 1024 * 1024 * 1024),
+  },
+  fetchCacheDefaultTtlMs: {
+    variable: 'FETCH_CACHE_DEFAULT_TTL_MS',
+    description:
+      'How long an issuer document whose server sends neither Cache-Control lifetime nor Expires is reused before it is fetched again.',
+    default: '300000',
+    expected: 'an integer from 0 to 86400000',
+    parse: integer(0, 86_400_000),
+  },
+  fetchCacheMaxTtlMs: {
+    variable: 'FETCH_CACHE_MAX_TTL_MS',
+    description:
+      'Longest an issuer document is reused without asking its server again, whatever lifetime the server gives it.',
+    default: '3600000',
+    expected: 'an integer from 0 to 604800000',
+    parse: integer(0, 604_800_000),
   },
   badgeUploadMaxBytes: {
     variable: 'BADGE_UPLOAD_MAX_BYTES',

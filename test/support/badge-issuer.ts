@@ -72,6 +72,13 @@ export class LocalIssuer {
   private readonly docs = new Map<string, Served>();
   private counter = 0;
   private readonly revokedIds: string[] = [];
+  /**
+   * What the issuer says about caching its documents. Tests change what it serves as they go
+   * (revoke, withdraw), so by default every reuse is revalidated.
+   */
+  cacheControl = 'no-cache';
+  /** Every request received: path, and whether it was a conditional one that got 304. */
+  readonly requests: { path: string; notModified: boolean }[] = [];
   origin = '';
   hostPort = '';
   private close_: () => Promise<void> = async () => undefined;
@@ -87,12 +94,22 @@ export class LocalIssuer {
 
   private async init(): Promise<void> {
     const server = createServer((req, res) => {
-      const doc = this.docs.get(req.url ?? '');
+      const path = req.url ?? '';
+      const doc = this.docs.get(path);
       if (!doc) {
+        this.requests.push({ path, notModified: false });
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(doc.status, { 'content-type': doc.type });
+      const etag = `"${createHash('sha256').update(doc.body).digest('base64url')}"`;
+      const notModified = doc.status === 200 && req.headers['if-none-match'] === etag;
+      this.requests.push({ path, notModified });
+      const headers = { 'cache-control': this.cacheControl, etag };
+      if (notModified) {
+        res.writeHead(304, headers).end();
+        return;
+      }
+      res.writeHead(doc.status, { ...headers, 'content-type': doc.type });
       res.end(doc.body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -105,9 +122,7 @@ export class LocalIssuer {
         server.close(() => resolve());
       });
 
-    const kp = await generateKeyPair('RS256', { extractable: true });
-    this.rsaPrivate = kp.privateKey;
-    const pem = await exportSPKI(kp.publicKey);
+    await this.rotateKey();
     const ed = generateKeyPairSync('ed25519');
     this.edPrivate = ed.privateKey;
     const raw = Buffer.from(ed.publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
@@ -124,15 +139,21 @@ export class LocalIssuer {
       publicKey: `${o}/key`,
       revocationList: `${o}/revocations`,
     });
+    this.docs.set('/badge.png', { status: 200, body: tinyPng(), type: 'image/png' });
+    this.publishRevocations();
+  }
+
+  /** A new RSA key published at the same key URL: assertions signed before no longer verify. */
+  async rotateKey(): Promise<void> {
+    const kp = await generateKeyPair('RS256', { extractable: true });
+    this.rsaPrivate = kp.privateKey;
     this.json('/key', {
       '@context': 'https://w3id.org/openbadges/v2',
       type: 'CryptographicKey',
-      id: `${o}/key`,
-      owner: `${o}/issuer`,
-      publicKeyPem: pem,
+      id: `${this.origin}/key`,
+      owner: `${this.origin}/issuer`,
+      publicKeyPem: await exportSPKI(kp.publicKey),
     });
-    this.docs.set('/badge.png', { status: 200, body: tinyPng(), type: 'image/png' });
-    this.publishRevocations();
   }
 
   private json(path: string, doc: unknown, status = 200): void {

@@ -8,7 +8,7 @@ import type { RawReader } from '../../db/raw.ts';
 import { RenderedCache } from '../../db/revisions.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService } from '../accounts/index.ts';
-import { createKeyCache, type Fetcher } from '../openbadges/index.ts';
+import type { Fetcher } from '../openbadges/index.ts';
 import { badgesHandlers } from './routes.ts';
 import { BadgesService } from './service.ts';
 import { SharedBadgeViews } from './shared-views.ts';
@@ -56,13 +56,11 @@ const REVERIFY_BATCH = 100;
 const REVERIFY_EVERY_MS = 10 * 60_000;
 
 export function createBadges({ prisma, raw, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
-  // One key cache per app: an issuer key fetched once serves every later verification for a while.
-  const keyCache = createKeyCache({ ttlMs: 3_600_000, max: 1000 });
+  // Issuer keys are reused through the app's HTTP cache, for as long as their servers allow.
   const service = new BadgesService({
     prisma,
     accounts,
     fetcher,
-    keyCache,
     now,
     didWebHttpHosts: config.didWebHttpHosts,
   });

@@ -13,7 +13,6 @@ import {
   type Check,
   FetchError,
   type Fetcher,
-  type KeyCache,
   type NormalizedBadge,
   OpenBadgesInputError,
   type Verdict,
@@ -85,7 +84,6 @@ export interface BadgesDeps {
   prisma: Db;
   accounts: AccountsService;
   fetcher: Fetcher;
-  keyCache: KeyCache;
   now: () => Date;
   /** Hosts whose DID and key documents may be read over plain http (tests); https only otherwise. */
   didWebHttpHosts?: string[];
@@ -268,7 +266,6 @@ export class BadgesService {
         fetcher,
         now: () => now,
         recipients,
-        keyCache: this.deps.keyCache,
         didWebHttpHosts: this.deps.didWebHttpHosts,
       });
       return { verdict, fetchCode };
