@@ -220,7 +220,7 @@ function normalize(
   issued: Date | null,
   expires: Date | null,
 ): NormalizedBadge | null {
-  const achievement = isRecord(subject.achievement) ? subject.achievement : null;
+  const achievement = asArray(subject.achievement).find(isRecord) ?? null;
   if (!issued) return null;
   const issuer = isRecord(doc.issuer) ? doc.issuer : { id: doc.issuer };
   const criteria = achievement && isRecord(achievement.criteria) ? achievement.criteria : {};
@@ -310,7 +310,9 @@ async function verifyBody(
     doc.validFrom ?? doc.issuanceDate,
     doc.validUntil ?? doc.expirationDate,
   );
-  const subject = asArray(doc.credentialSubject).find(isRecord) ?? {};
+  // One subject or several: the one holding the achievement is the award.
+  const subjects = asArray(doc.credentialSubject).filter(isRecord);
+  const subject = subjects.find((s) => asArray(s.achievement).some(isRecord)) ?? subjects[0] ?? {};
   if (endorsement) {
     checks.warn(
       'not_an_assertion',
@@ -326,7 +328,7 @@ async function verifyBody(
     !checks.has('key_owned_by_issuer', 'failed');
   const id = str(doc.id);
   outcome.assertionId = id && verified ? id : `sha256:${sha256Hex(canonicalJson(doc))}`;
-  const achievement = isRecord(subject.achievement) ? subject.achievement : {};
+  const achievement = asArray(subject.achievement).find(isRecord) ?? {};
   const image = refId(achievement.image) ?? refId(doc.image);
   if (image && (isHttpUrl(image) || image.startsWith('data:image/'))) outcome.imageRefs = [image];
   return outcome;

@@ -95,10 +95,11 @@ const ob3Profile: Schema = {
     id: iri,
     type: typeContains('Profile'),
     parentOrg: { $ref: '#/$defs/profile' },
-    otherIdentifier: {
-      type: 'array',
-      items: { type: 'object', required: ['type'], properties: { type: typeContains('IdentifierEntry') } },
-    },
+    otherIdentifier: arrayOrOne({
+      type: 'object',
+      required: ['type'],
+      properties: { type: typeContains('IdentifierEntry') },
+    }),
   },
 };
 
@@ -112,14 +113,14 @@ const ob3Achievement: Schema = {
     description: { type: 'string' },
     criteria: { type: 'object' },
     creator: { $ref: '#/$defs/profile' },
-    resultDescription: {
-      type: 'array',
-      items: { type: 'object', required: ['type'], properties: { type: typeContains('ResultDescription') } },
-    },
-    otherIdentifier: {
-      type: 'array',
-      items: { type: 'object', properties: { type: typeContains('IdentifierEntry') } },
-    },
+    resultDescription: arrayOrOne({
+      type: 'object',
+      required: ['type'],
+      properties: { type: typeContains('ResultDescription') },
+    }),
+    otherIdentifier: arrayOrOne({ type: 'object', properties: { type: typeContains('IdentifierEntry') } }),
+    alignment: arrayOrOne({ type: 'object' }),
+    tag: arrayOrOne({ type: 'string' }),
   },
 };
 
@@ -129,7 +130,8 @@ const ob3Common = (credentialType: string, subjectType: string, subjectProps: Sc
   anyOf: [{ required: ['validFrom'] }, { required: ['issuanceDate'] }],
   $defs: { profile: ob3Profile },
   properties: {
-    '@context': { type: 'array', minItems: 2 },
+    // Which contexts are needed is the context check's to say; here only their shape.
+    '@context': arrayOrOne({ anyOf: [iri, { type: 'object' }] }),
     id: iri,
     type: {
       type: 'array',
@@ -141,17 +143,22 @@ const ob3Common = (credentialType: string, subjectType: string, subjectProps: Sc
     issuanceDate: dateTime,
     expirationDate: dateTime,
     name: { type: 'string' },
-    credentialSubject: {
+    credentialSubject: arrayOrOne({
       type: 'object',
       required: ['type'],
       properties: { type: typeContains(subjectType), ...subjectProps },
-    },
+    }),
     evidence: arrayOrOne({
       type: 'object',
       required: ['type'],
       properties: { type: typeContains('Evidence') },
     }),
     credentialStatus: arrayOrOne({ type: 'object', required: ['type'] }),
+    credentialSchema: arrayOrOne({ type: 'object' }),
+    termsOfUse: arrayOrOne({ type: 'object' }),
+    refreshService: arrayOrOne({ type: 'object' }),
+    endorsement: arrayOrOne({ type: 'object' }),
+    endorsementJwt: arrayOrOne({ type: 'string' }),
     proof: arrayOrOne({ type: 'object', required: ['type'] }),
   },
 });
@@ -159,22 +166,16 @@ const ob3Common = (credentialType: string, subjectType: string, subjectProps: Sc
 export const ob3AchievementCredentialSchema: Schema = {
   ...ob3Common('OpenBadgeCredential', 'AchievementSubject', {
     achievement: ob3Achievement,
-    identifier: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['type', 'identityHash', 'identityType', 'hashed'],
-        properties: {
-          type: typeContains('IdentityObject'),
-          identityHash: { type: 'string' },
-          hashed: { type: 'boolean' },
-        },
+    identifier: arrayOrOne({
+      type: 'object',
+      required: ['type', 'identityHash', 'identityType', 'hashed'],
+      properties: {
+        type: typeContains('IdentityObject'),
+        identityHash: { type: 'string' },
+        hashed: { type: 'boolean' },
       },
-    },
-    result: {
-      type: 'array',
-      items: { type: 'object', required: ['type'], properties: { type: typeContains('Result') } },
-    },
+    }),
+    result: arrayOrOne({ type: 'object', required: ['type'], properties: { type: typeContains('Result') } }),
     source: { $ref: '#/$defs/profile' },
   }),
   required: ['@context', 'type', 'issuer', 'credentialSubject'],

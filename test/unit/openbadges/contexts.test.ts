@@ -1,5 +1,3 @@
-import { createHash, sign as cryptoSign, generateKeyPairSync } from 'node:crypto';
-import jsonld from 'jsonld';
 import { describe, expect, it } from 'vitest';
 import { type Verdict, verifyBadge } from '../../../src/modules/openbadges/index.ts';
 import {
@@ -8,7 +6,7 @@ import {
   OB3_CONTEXTS,
   OB3_CURRENT_CONTEXT,
 } from '../../../src/modules/openbadges/jsonld-loader.ts';
-import { base58btcEncode, publicKeyToMultibase } from '../../../src/modules/openbadges/multikey.ts';
+import { ed25519Issuer } from './sign.ts';
 
 const ADDRESS = 'learner@example.org';
 const ctx = {
@@ -18,11 +16,8 @@ const ctx = {
   now: () => new Date('2025-06-01T00:00:00Z'),
   recipients: [{ address: ADDRESS, verified: true }],
 };
-const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-const did = `did:key:${publicKeyToMultibase(publicKey)}`;
-const canon = (d: unknown) =>
-  jsonld.canonize(d, { algorithm: 'RDFC-1.0', format: 'application/n-quads', documentLoader, safe: true });
-const sha256 = (s: string) => createHash('sha256').update(s).digest();
+const issuer = ed25519Issuer();
+const did = issuer.did;
 const statusOf = (v: Verdict, code: string) => v.checks.filter((c) => c.code === code).map((c) => c.status);
 const failed = (v: Verdict) => v.checks.filter((c) => c.status === 'failed').map((c) => c.code);
 
@@ -54,21 +49,7 @@ async function signed(obContext: string, extra: Record<string, unknown> = {}, vc
     },
     ...extra,
   };
-  const options = {
-    type: 'DataIntegrityProof',
-    cryptosuite: 'eddsa-rdfc-2022',
-    created: '2024-01-01T00:00:00Z',
-    verificationMethod: `${did}#${did.slice(8)}`,
-    proofPurpose: 'assertionMethod',
-  };
-  const data = Buffer.concat([
-    sha256(await canon({ ...options, '@context': doc['@context'] })),
-    sha256(await canon(doc)),
-  ]);
-  return {
-    ...doc,
-    proof: { ...options, proofValue: `z${base58btcEncode(cryptoSign(null, data, privateKey))}` },
-  };
+  return issuer.sign(doc);
 }
 
 describe('Open Badges 3.0 contexts', () => {
