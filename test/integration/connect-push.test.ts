@@ -326,6 +326,40 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
     ).toBe('unauthorizedrequest');
   });
 
+  it('answers a platform one code for a badge not for this earner, whether or not the earner added its address', async () => {
+    const earner = await createEarner(server.app);
+    const stranger = `stranger.${Date.now()}@example.org`;
+    const pending = `pending.${Date.now()}@example.org`;
+    await server.app.services.accounts.service.addAddress(earner.id, pending);
+    const { tokens } = await connectPlatform(server, earner, SCOPES.assertionCreate);
+    const answers = [];
+    for (const recipient of [pending, stranger]) {
+      const hosted = issuer.hosted(recipient, { name: 'Not Yours' });
+      const connect = await call(tokens.access_token, 'POST', '/ims/ob/v2p1/assertions', { id: hosted.url });
+      const compat = await fetch(`${server.base}/api/issue`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ badge: issuer.hosted(recipient, { name: 'Not Yours Either' }).url }),
+      });
+      answers.push({ connect: [connect.status, connect.json], compat: [compat.status, await compat.json()] });
+    }
+    expect(answers[0]).toEqual(answers[1]);
+    expect(answers[0]?.connect[0]).toBe(422);
+    expect(JSON.stringify(answers[0])).toMatch(/recipient_mismatch/);
+    expect(JSON.stringify(answers[0])).not.toMatch(/unverified|verify/i);
+    expect(await items(earner.id)).toEqual([]);
+
+    // The earner, adding the same badge, hears the precise reason.
+    const own = await server.app.inject({
+      method: 'POST',
+      url: '/v1/badges',
+      headers: { cookie: earner.session.cookie, origin: server.base },
+      payload: { url: issuer.hosted(pending).url },
+    });
+    expect(own.statusCode).toBe(422);
+    expect(own.json().code).toBe('recipient_unverified');
+  });
+
   it('Backpack Connect compatibility: /api/issue with a base64 token and /api/identity', async () => {
     const earner = await createEarner(server.app);
     const address = earner.addresses[0] as string;

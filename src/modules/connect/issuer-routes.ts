@@ -145,10 +145,23 @@ export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
   const push = async (request: FastifyRequest, input: BadgeInput, replaceOlder = false) => {
     const grant = grantOf(request);
     const profile = await accounts.getProfile(grant.earnerId);
-    return badges.add(grant.earnerId, input, grant.clientId, {
-      acceptance: profile.pushPolicy === 'accept' ? 'accepted' : 'pending',
-      replaceOlder,
-    });
+    try {
+      return await badges.add(grant.earnerId, input, grant.clientId, {
+        acceptance: profile.pushPolicy === 'accept' ? 'accepted' : 'pending',
+        replaceOlder,
+      });
+    } catch (err) {
+      // A platform learns only that the badge is not for this earner: telling an address the
+      // earner added but has not verified from one they never added would tell it which
+      // addresses the earner is adding. The earner's own API keeps the precise reason.
+      if (
+        err instanceof Problem &&
+        (err.code === 'recipient_unverified' || err.code === 'recipient_mismatch')
+      ) {
+        throw new Problem('recipient_mismatch', 'The badge is not awarded to this earner.');
+      }
+      throw err;
+    }
   };
 
   const profileOf = async (earnerId: string) => {
