@@ -183,6 +183,8 @@ export class KeyResolver {
     }
     const res = await fetchJson(this.ctx.fetcher, url, KEY_DOCUMENT_TYPES);
     if (!res.ok) return res.reason;
+    // A redirect off the origin (an open redirect on the issuer's site) would let anyone answer for it.
+    if (new URL(res.url).origin !== new URL(url).origin) return `${url} redirects to another origin`;
     if (!isRecord(res.doc)) return `${url} is not a JSON object`;
     // A DID document for another DID proves nothing about this one (a host serving many tenants).
     if (base.startsWith('did:') && res.doc.id !== base)

@@ -19,6 +19,7 @@ import { type LocalServer, startServer } from './helpers.ts';
 // Issuers publish their keys on a local host, reached as did:web and as "https" profiles only
 // because the test lists it in didWebHttpHosts (and the fetcher's private-host allowance).
 const docs = new Map<string, unknown>();
+const redirects = new Map<string, string>();
 let server: LocalServer;
 let ctx: VerifyContext;
 let origin: string;
@@ -57,6 +58,11 @@ function expectForged(v: Verdict) {
 
 beforeAll(async () => {
   server = await startServer((req, res) => {
+    const location = redirects.get(req.url ?? '');
+    if (location) {
+      res.writeHead(302, { location }).end();
+      return;
+    }
     const doc = docs.get(req.url ?? '');
     if (doc === undefined) {
       res.writeHead(404).end();
@@ -198,6 +204,31 @@ describe('Data Integrity proofs: keys the issuer vouches for', () => {
     expect(v.checks.find((c) => c.code === 'key_owned_by_issuer')?.message).toContain('document of');
   });
 
+  it('refuses an issuer document reached through a redirect to another origin', async () => {
+    const port = server.hostPort.split(':')[1];
+    const elsewhere = `localhost:${port}`;
+    const id = `${origin}/issuers/redirected`;
+    docs.set('/issuers/moved', {
+      id,
+      type: 'Profile',
+      verificationMethod: [multikey(`${id}#key-1`, id, issuer)],
+      assertionMethod: ['#key-1'],
+    });
+    redirects.set('/issuers/redirected', `http://${elsewhere}/issuers/moved`);
+    const both = {
+      ...ctx,
+      fetcher: createSafeFetcher({ allowPrivateHosts: [server.hostPort, elsewhere], timeoutMs: 3000 }),
+      didWebHttpHosts: [server.hostPort, elsewhere],
+    };
+    const doc = await signDataIntegrity(ob3Credential(id, ADDRESS), issuer.privateKey, `${id}#key-1`);
+    const v = await verifyJson(doc, both);
+    expect(failed(v)).toContain('key_owned_by_issuer');
+    expect(JSON.stringify(v.checks)).toContain('redirects to another origin');
+    // The same document on the same origin is accepted.
+    redirects.set('/issuers/redirected', '/issuers/moved');
+    expectValid(await verifyJson(doc, both));
+  });
+
   it('refuses a proof made for another purpose than assertionMethod', async () => {
     const doc = await signDataIntegrity(
       ob3Credential(web, ADDRESS),
@@ -330,8 +361,11 @@ describe('VC-JWT keys', () => {
   });
 
   it("refuses a Harvard degree signed with the attacker's did:key as kid", async () => {
-    const fetcher: Fetcher = (url, opts) =>
-      ctx.fetcher(url.replace(/^https:\/\/www\.harvard\.edu\//, `${origin}/harvard/`), opts);
+    // Stands in for Harvard's site: the answer comes from the local host, as if from harvard.edu.
+    const fetcher: Fetcher = async (url, opts) => ({
+      ...(await ctx.fetcher(url.replace(/^https:\/\/www\.harvard\.edu\//, `${origin}/harvard/`), opts)),
+      url,
+    });
     const jwt = await token(
       'https://www.harvard.edu/',
       attacker,
