@@ -272,6 +272,25 @@ export function refusedJwsHeader(jws: string): string | null {
   return null;
 }
 
+// Importing an RSA key costs milliseconds, and its PEM text names it exactly: a key document
+// reused from the HTTP cache, or served again unchanged, is imported once. A rotated key is new text.
+const importedKeys = new Map<string, CryptoKey>();
+const IMPORTED_KEYS_MAX = 256;
+
+async function importPem(pem: string): Promise<CryptoKey> {
+  const hit = importedKeys.get(pem);
+  if (hit) {
+    importedKeys.delete(pem);
+    importedKeys.set(pem, hit);
+    return hit;
+  }
+  const key = await importSPKI(pem, 'RS256');
+  importedKeys.set(pem, key);
+  const oldest = importedKeys.keys().next();
+  if (importedKeys.size > IMPORTED_KEYS_MAX && !oldest.done) importedKeys.delete(oldest.value);
+  return key;
+}
+
 async function signedKey(
   creator: string | null,
   issuer: JsonRecord,
@@ -303,7 +322,7 @@ async function signedKey(
         // A 1.0 key is bare PEM, owned by whoever controls the issuer's origin.
         owner = hostOf(creator) === hostOf(str(issuer.url)) ? issuerId : null;
       }
-      key = await importSPKI(pem, 'RS256');
+      key = await importPem(pem);
       checks.pass('key_fetched', `key ${creator} fetched`);
     } catch (err) {
       checks.fail('key_fetched', (err as Error).message);
