@@ -7,18 +7,21 @@ import { ed25519Signer, ob3Credential, signDataIntegrity, signJwt } from '../sup
 import { describeEachDatabase } from '../support/databases.ts';
 import { createEarner, type TestEarner } from '../support/earners.ts';
 
-// A did:web issuer on a local host (reachable over http only because DID_WEB_HTTP_HOSTS lists it)
-// and a forger who names that issuer while signing with keys of its own.
+// A did:web issuer and an issuer whose id is a URL, on a local host (reachable over http only
+// because DID_WEB_HTTP_HOSTS lists it), and a forger who names them while signing with keys of its own.
 describeEachDatabase('badges: only keys the issuer vouches for', (current) => {
   let app: FastifyInstance;
   let host: Server;
   let did = '';
+  let profile = '';
   const issuer = ed25519Signer();
   const forger = ed25519Signer();
 
   beforeAll(async () => {
     host = createServer((req, res) => {
-      if (req.url !== '/.well-known/did.json') {
+      // The same host also serves an issuer whose id is a URL: its profile lists its key.
+      const id = req.url === '/issuer' ? profile : did;
+      if (req.url !== '/.well-known/did.json' && req.url !== '/issuer') {
         res.writeHead(404).end();
         return;
       }
@@ -26,17 +29,18 @@ describeEachDatabase('badges: only keys the issuer vouches for', (current) => {
       res.end(
         JSON.stringify({
           '@context': 'https://www.w3.org/ns/did/v1',
-          id: did,
+          id,
           verificationMethod: [
-            { id: `${did}#key-1`, type: 'Multikey', controller: did, publicKeyMultibase: issuer.multibase },
+            { id: `${id}#key-1`, type: 'Multikey', controller: id, publicKeyMultibase: issuer.multibase },
           ],
-          assertionMethod: [`${did}#key-1`],
+          assertionMethod: [`${id}#key-1`],
         }),
       );
     });
     await new Promise<void>((resolve) => host.listen(0, '127.0.0.1', resolve));
     const hostPort = `127.0.0.1:${(host.address() as AddressInfo).port}`;
     did = `did:web:${hostPort.replace(':', '%3A')}`;
+    profile = `http://${hostPort}/issuer`;
     app = await testApp(current().db, {
       FETCH_ALLOW_PRIVATE_HOSTS: hostPort,
       DID_WEB_HTTP_HOSTS: hostPort,
@@ -61,7 +65,7 @@ describeEachDatabase('badges: only keys the issuer vouches for', (current) => {
   const check = (body: { checks: { code: string; status: string }[] }, code: string) =>
     body.checks.find((c) => c.code === code)?.status;
 
-  it('stores a credential signed with the key its did:web document lists, as valid', async () => {
+  it("stores credentials signed with the key the issuer's DID document or profile lists, as valid", async () => {
     const earner = await createEarner(app);
     const recipient = earner.addresses[0] as string;
     const json = await signDataIntegrity(ob3Credential(did, recipient), issuer.privateKey, `${did}#key-1`);
@@ -73,6 +77,29 @@ describeEachDatabase('badges: only keys the issuer vouches for', (current) => {
     const viaJwt = await add(earner, { jws: jwt });
     expect(viaJwt.statusCode, viaJwt.body).toBe(201);
     expect(viaJwt.json()).toMatchObject({ status: 'valid', original: { format: 'vc-jwt' } });
+    const fromProfile = await signDataIntegrity(
+      ob3Credential(profile, recipient),
+      issuer.privateKey,
+      `${profile}#key-1`,
+    );
+    const viaProfile = await add(earner, { json: fromProfile });
+    expect(viaProfile.statusCode, viaProfile.body).toBe(201);
+    expect(viaProfile.json()).toMatchObject({ status: 'valid', issuer: { id: profile } });
+    expect(await count(earner)).toBe(3);
+  });
+
+  it("refuses credentials naming the URL issuer but signed with the forger's did:key, by proof and by token", async () => {
+    const earner = await createEarner(app);
+    const vc = ob3Credential(profile, earner.addresses[0] as string);
+    const proof = await signDataIntegrity(vc, forger.privateKey, `${forger.didKey}#${forger.multibase}`);
+    const token = await signJwt(vc, forger.privateKey, { kid: forger.didKey });
+    for (const payload of [{ json: proof }, { jws: token }]) {
+      const res = await add(earner, payload);
+      expect(res.statusCode).toBe(422);
+      expect(res.json()).toMatchObject({ code: 'badge_invalid' });
+      expect(check(res.json(), 'key_owned_by_issuer')).toBe('failed');
+    }
+    expect(await count(earner)).toBe(0);
   });
 
   it("refuses a Data Integrity credential naming the did:web issuer but signed with the forger's did:key", async () => {
