@@ -119,7 +119,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser(['text/plain']);
 
   await app.register(errors);
-  await app.register(security, config);
+  // Resolved per request, once the connect module below exists.
+  await app.register(security, { ...config, frontEndOrigin: (origin) => connect.isFrontEndOrigin(origin) });
   await app.register(textGuard);
   await app.register(cookie);
 

@@ -1,17 +1,22 @@
-// Security headers, CORS for the configured front ends, and request rate limits.
+// Security headers, CORS for the configured and the registered front ends, and rate limits.
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.ts';
 
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-async function securityPlugin(
-  app: FastifyInstance,
-  opts: Pick<Config, 'corsOrigins' | 'rateLimitMax' | 'rateLimitWindowMs' | 'publicUrl'>,
-): Promise<void> {
+export type SecurityOptions = Pick<
+  Config,
+  'corsOrigins' | 'rateLimitMax' | 'rateLimitWindowMs' | 'publicUrl'
+> & {
+  /** Whether a registered front end may call from this origin. */
+  frontEndOrigin?: (origin: string) => Promise<boolean>;
+};
+
+async function securityPlugin(app: FastifyInstance, opts: SecurityOptions): Promise<void> {
   await app.register(helmet, {
     // JSON answers need no sources at all; HTML pages set their own policy.
     contentSecurityPolicy: false,
@@ -23,14 +28,25 @@ async function securityPlugin(
     return payload;
   });
 
-  await app.register(cors, {
-    // Credentials (the session cookie) are allowed for the listed front ends only; with no list,
-    // browsers on other origins get no CORS headers at all.
-    origin: opts.corsOrigins.length > 0 ? opts.corsOrigins : false,
-    credentials: opts.corsOrigins.length > 0,
+  // Credentials (the session cookie) are allowed for the listed front ends only. A front end
+  // registered as an OAuth public client may call from the origins of its redirect URIs, with
+  // bearer tokens and without cookies. Any other origin gets no CORS headers at all.
+  const listed = new Set(opts.corsOrigins);
+  const common = {
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: ['x-request-id', 'link', 'x-total-count', 'retry-after', 'location', 'etag'],
     maxAge: 600,
+  };
+  await app.register(cors, {
+    delegator: async (request: FastifyRequest) => {
+      const origin = request.headers.origin;
+      if (typeof origin !== 'string' || origin === opts.publicUrl.origin) return { ...common, origin: false };
+      if (listed.has(origin)) return { ...common, origin: true, credentials: true };
+      if (opts.frontEndOrigin && (await opts.frontEndOrigin(origin))) {
+        return { ...common, origin: true, credentials: false };
+      }
+      return { ...common, origin: false };
+    },
   });
 
   await app.register(rateLimit, {

@@ -458,7 +458,7 @@ describeEachDatabase('connect: OAuth authorization server', (current) => {
     ).toBe(0);
   });
 
-  it('registers only https or loopback redirect URIs and complete metadata (RFC 7591 errors)', async () => {
+  it('registers only https or loopback redirect URIs and complete metadata, ignoring unknown fields (RFC 7591)', async () => {
     const before = await count(server);
     const register = (body: Record<string, unknown>) =>
       server.app.inject({
@@ -481,16 +481,22 @@ describeEachDatabase('connect: OAuth authorization server', (current) => {
     expect(fragment.json().error).toBe('invalid_redirect_uri');
     const missing = await register({ client_name: undefined });
     expect(missing.json().error).toBe('invalid_client_metadata');
-    const unknown = await register({ colour: 'red' });
-    expect(unknown.json().error).toBe('invalid_client_metadata');
     const scope = await register({ scope: 'everything' });
     expect(scope.json().error).toBe('invalid_client_metadata');
     const script = await register({ client_uri: 'javascript:alert(1)' });
     expect(script.json().error).toBe('invalid_client_metadata');
     expect((await count(server)).clients).toBe(before.clients);
-    const ok = await register({ redirect_uris: ['http://localhost:8080/cb', 'https://x.example/cb'] });
+    // RFC 7591 section 2: metadata the server does not understand is ignored, not refused.
+    const ok = await register({
+      redirect_uris: ['http://localhost:8080/cb', 'https://x.example/cb'],
+      colour: 'red',
+      software_id: undefined,
+      software_version: undefined,
+    });
     expect(ok.statusCode).toBe(201);
     expect(ok.json().client_secret).toEqual(expect.any(String));
+    expect(ok.json()).not.toHaveProperty('colour');
+    expect(ok.json()).not.toHaveProperty('software_id');
   });
 
   it('takes forms only on its own endpoints, and JSON nowhere there', async () => {

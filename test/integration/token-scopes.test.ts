@@ -1,6 +1,6 @@
 // What a bearer token may do, operation by operation, generated from openapi.yaml: every token
-// scope (and a token with all of them, and an issuer platform's token) against every
-// authenticated operation. Each is allowed exactly where the contract's security says, and a
+// scope (and a token with all of them, a front end's OAuth token with all of them, and an issuer
+// platform's token) against every authenticated operation. Each is allowed exactly where the contract's security says, and a
 // refused one changes nothing. The contract itself is held against the review of what each
 // operation can lead to, so that no token can reach a session, a new sign-in address, another
 // token or the whole account, and so that a new operation fails here until it is reviewed.
@@ -9,7 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadContract, type OperationInfo } from '../../src/http/contract.ts';
 import { TOKEN_SCOPES } from '../../src/modules/accounts/index.ts';
 import { SUPPORTED_SCOPES } from '../../src/modules/connect/index.ts';
-import { type ConnectServer, connectPlatform, startConnectServer } from '../support/connect.ts';
+import {
+  type ConnectServer,
+  connectFrontEnd,
+  connectPlatform,
+  startConnectServer,
+} from '../support/connect.ts';
 import { authenticated, exampleBody, operationUrl, snapshot } from '../support/contract-requests.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { createEarner, createToken } from '../support/earners.ts';
@@ -174,6 +179,14 @@ const KINDS: TokenKind[] = [
         authorization: await createToken(app, owner.id, [...TOKEN_SCOPES]),
         scopes: new Set(TOKEN_SCOPES),
       };
+    },
+  },
+  {
+    name: "a front end's OAuth token with every scope",
+    issue: async (server) => {
+      const owner = await createEarner(server.app);
+      const { tokens } = await connectFrontEnd(server, owner, TOKEN_SCOPES.join(' '));
+      return { authorization: `Bearer ${tokens.access_token}`, scopes: new Set(TOKEN_SCOPES) };
     },
   },
   {

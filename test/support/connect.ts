@@ -173,3 +173,51 @@ export async function connectPlatform(
   const tokens = await oauth.processAuthorizationCodeResponse(server.as, platform.client, response);
   return { platform, tokens };
 }
+
+export const FRONT_END_ORIGIN = 'http://localhost:5173';
+
+/** A front end on another site, registered as a public client (no secret). */
+export async function registerFrontEnd(
+  server: ConnectServer,
+  scope: string,
+  overrides: Record<string, unknown> = {},
+): Promise<Platform> {
+  const redirectUri = `${FRONT_END_ORIGIN}/callback`;
+  const response = await oauth.dynamicClientRegistrationRequest(
+    server.as,
+    {
+      client_name: 'Test Front End',
+      client_uri: FRONT_END_ORIGIN,
+      redirect_uris: [redirectUri],
+      scope,
+      token_endpoint_auth_method: 'none',
+      ...overrides,
+    },
+    insecure,
+  );
+  const client = await oauth.processDynamicClientRegistrationResponse(response);
+  return { client, secret: '', auth: oauth.None(), redirectUri };
+}
+
+/** Register a front end, consent as the earner and exchange the code: tokens in hand. */
+export async function connectFrontEnd(
+  server: ConnectServer,
+  earner: TestEarner,
+  scope: string,
+): Promise<{ frontEnd: Platform; tokens: oauth.TokenEndpointResponse }> {
+  const frontEnd = await registerFrontEnd(server, scope);
+  const auth = await authorizationUrl(server, frontEnd, scope);
+  const callback = await consent(server, earner, auth);
+  const params = oauth.validateAuthResponse(server.as, frontEnd.client, callback, auth.state);
+  const response = await oauth.authorizationCodeGrantRequest(
+    server.as,
+    frontEnd.client,
+    frontEnd.auth,
+    params,
+    frontEnd.redirectUri,
+    auth.verifier,
+    insecure,
+  );
+  const tokens = await oauth.processAuthorizationCodeResponse(server.as, frontEnd.client, response);
+  return { frontEnd, tokens };
+}

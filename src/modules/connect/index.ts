@@ -43,13 +43,18 @@ export interface ConnectModule {
   oauth: OAuthServer;
   handlers: OperationHandlers;
   scopes: ContractScope[];
-  /** The principal for an issuer platform's access token, or null when it is not one. */
+  /** The principal for an OAuth access token (an issuer platform's or a front end's), or null. */
   resolveBearer(secret: string): Promise<Principal | null>;
   /** The grant behind the request's token, for handlers that must know the platform. */
   grantOf(request: FastifyRequest): AccessGrant;
-  /** Keeps platform tokens to the issuer-facing routes (a fastify-plugin: register at the root). */
+  /**
+   * Keeps platform tokens to the issuer-facing routes and front-end tokens off them (a
+   * fastify-plugin: register at the root).
+   */
   guard: (app: FastifyInstance) => Promise<void>;
   exportSection(earnerId: string): Promise<Record<string, unknown>[]>;
+  /** Whether browsers at this origin may call the API cross-site (a front end's origin). */
+  isFrontEndOrigin(origin: string): Promise<boolean>;
   /** Purges expired tokens, consent requests and old codes. */
   retentionJob: { name: string; everyMs: number; run: (now: Date) => Promise<void> };
 }
@@ -59,6 +64,8 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
   const oauth = new OAuthServer(prisma, now, {
     accessTtlMs: config.connectAccessTokenTtlSeconds * 1000,
     refreshTtlMs: config.connectRefreshTokenTtlDays * 86_400_000,
+    frontEndAccessTtlMs: config.frontEndAccessTokenTtlSeconds * 1000,
+    frontEndRefreshTtlMs: config.frontEndRefreshTokenTtlHours * 3_600_000,
   });
   const grants = new WeakMap<Principal, AccessGrant>();
 
@@ -85,10 +92,16 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     async (app: FastifyInstance) => {
       app.addHook('onRequest', async (request) => {
         const principal = request.principal;
-        if (!principal || !grants.has(principal)) return;
+        const grant = principal ? grants.get(principal) : undefined;
+        if (!grant) return;
         const tags = request.routeOptions.config.operation?.tags ?? [];
-        if (!tags.some((t) => ISSUER_TAGS.has(t))) {
+        const issuerRoute = tags.some((t) => ISSUER_TAGS.has(t));
+        if (grant.clientKind === 'issuer_platform' && !issuerRoute) {
           throw new Problem('insufficient_scope', 'An issuer platform token works only on the issuer APIs.');
+        }
+        // A front end acts as the earner on /v1/*, never as an issuer platform.
+        if (grant.clientKind === 'front_end' && issuerRoute) {
+          throw new Problem('insufficient_scope', "A front end's token does not work on the issuer APIs.");
         }
       });
     },
@@ -97,7 +110,9 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
 
   const grantOf = (request: FastifyRequest): AccessGrant => {
     const grant = request.principal ? grants.get(request.principal) : undefined;
-    if (!grant) throw new Problem('forbidden', 'This operation needs an issuer platform token.');
+    if (grant?.clientKind !== 'issuer_platform') {
+      throw new Problem('forbidden', 'This operation needs an issuer platform token.');
+    }
     return grant;
   };
 
@@ -149,6 +164,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     resolveBearer,
     grantOf,
     guard,
+    isFrontEndOrigin: (origin) => oauth.isFrontEndOrigin(origin),
     retentionJob: { name: 'connect-retention', everyMs: 3_600_000, run: (at) => oauth.purgeExpired(at) },
     async exportSection(earnerId) {
       const rows = await oauth.listGrants(earnerId);

@@ -8,7 +8,7 @@ import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import { type Client, type ClientMetadata, OAuthError, type OAuthServer, validChallenge } from './oauth.ts';
 import { consentPage, errorPage, sendPage, signInPage } from './pages.ts';
-import { describeScope, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
+import { describeScope, FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
 
 export interface OAuthRoutesDeps {
   oauth: OAuthServer;
@@ -89,6 +89,13 @@ async function authenticateClient(
   if (basic !== undefined && body.client_secret !== undefined) {
     throw new OAuthError('invalid_request', 'Use one client authentication method, not two.');
   }
+  // A public client (a front end in a browser) has no secret: it names itself, and what binds
+  // codes and refresh tokens to it is PKCE and rotation, checked against that id.
+  if (basic === undefined && body.client_secret === undefined && body.client_id) {
+    const client = await oauth.publicClient(body.client_id);
+    if (!client) throw new OAuthError('invalid_client', 'Client authentication failed.', 401);
+    return client;
+  }
   const credentials =
     basic ??
     (body.client_id && body.client_secret ? { id: body.client_id, secret: body.client_secret } : null);
@@ -139,12 +146,12 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
       token_endpoint: endpoint(publicUrl, '/v1/oauth/token'),
       registration_endpoint: endpoint(publicUrl, '/v1/oauth/clients'),
       revocation_endpoint: endpoint(publicUrl, '/v1/oauth/revoke'),
-      scopes_supported: SUPPORTED_SCOPES,
+      scopes_supported: [...SUPPORTED_SCOPES, ...FRONT_END_SCOPES],
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+      revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       code_challenge_methods_supported: ['S256'],
     }),
 
@@ -158,16 +165,15 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
           .header('cache-control', 'no-store')
           .send({
             client_id: client.id,
-            client_secret: secret,
+            ...(secret === null ? {} : { client_secret: secret, client_secret_expires_at: 0 }),
             client_id_issued_at: Math.floor(issuedAt.getTime() / 1000),
-            client_secret_expires_at: 0,
             client_name: client.name,
             client_uri: client.clientUri,
             ...(client.logoUri ? { logo_uri: client.logoUri } : {}),
             ...(client.tosUri ? { tos_uri: client.tosUri } : {}),
             ...(client.policyUri ? { policy_uri: client.policyUri } : {}),
-            software_id: meta.software_id,
-            software_version: meta.software_version,
+            ...(meta.software_id === undefined ? {} : { software_id: meta.software_id }),
+            ...(meta.software_version === undefined ? {} : { software_version: meta.software_version }),
             redirect_uris: client.redirectUris,
             scope: client.scopes.join(' '),
             token_endpoint_auth_method: client.tokenEndpointAuthMethod,
@@ -233,6 +239,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
         });
         const page = consentPage({
           action: endpoint(publicUrl, authorizePath),
+          kind: client.kind,
           requestId: id,
           csrf,
           clientName: client.name,

@@ -3,7 +3,7 @@
 // stored as a SHA-256; every "use once" is a conditional update, so that two concurrent uses
 // cannot both succeed.
 import type { Db } from '../../db/client.ts';
-import { parseScope, SUPPORTED_SCOPES } from './scopes.ts';
+import { FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
 import { hashSecret, newId, newSecret, pkceChallenge, sameHash } from './secrets.ts';
 
 export type OAuthErrorCode =
@@ -48,18 +48,25 @@ export interface ClientMetadata {
   logo_uri?: string;
   tos_uri?: string;
   policy_uri?: string;
-  software_id: string;
-  software_version: string;
+  software_id?: string;
+  software_version?: string;
   redirect_uris: string[];
   scope: string;
-  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post';
+  token_endpoint_auth_method?: 'client_secret_basic' | 'client_secret_post' | 'none';
   grant_types?: string[];
   response_types?: string[];
   contacts?: string[];
 }
 
+/**
+ * An issuer platform pushes badges through the issuer APIs; a front end is the earner's own UI
+ * on another site, calling /v1/* with the scopes of personal access tokens.
+ */
+export type ClientKind = 'issuer_platform' | 'front_end';
+
 export interface Client {
   id: string;
+  kind: ClientKind;
   secretHash: string | null;
   name: string;
   clientUri: string;
@@ -85,6 +92,7 @@ export interface AccessGrant {
   grantId: string;
   earnerId: string;
   clientId: string;
+  clientKind: ClientKind;
   scopes: string[];
 }
 
@@ -122,6 +130,17 @@ function safeWebUri(raw: string | undefined, field: string): void {
 export interface OAuthServerOptions {
   accessTtlMs: number;
   refreshTtlMs: number;
+  /** Front ends live in browsers, where a token is easier to steal: shorter lifetimes. */
+  frontEndAccessTtlMs: number;
+  frontEndRefreshTtlMs: number;
+}
+
+/** The kind of client a set of scopes makes, or null when they are mixed or unknown. */
+function kindOf(scopes: string[]): ClientKind | null {
+  if (scopes.length === 0) return null;
+  if (scopes.every((s) => SUPPORTED_SCOPES.includes(s))) return 'issuer_platform';
+  if (scopes.every((s) => FRONT_END_SCOPES.includes(s))) return 'front_end';
+  return null;
 }
 
 export class OAuthServer {
@@ -131,9 +150,13 @@ export class OAuthServer {
     private readonly options: OAuthServerOptions,
   ) {}
 
-  async registerClient(
-    meta: ClientMetadata,
-  ): Promise<{ client: Client; secret: string; issuedAt: Date; grantTypes: string[]; contacts: string[] }> {
+  async registerClient(meta: ClientMetadata): Promise<{
+    client: Client;
+    secret: string | null;
+    issuedAt: Date;
+    grantTypes: string[];
+    contacts: string[];
+  }> {
     for (const uri of meta.redirect_uris) {
       const problem = redirectUriProblem(uri);
       if (problem) throw new OAuthError('invalid_redirect_uri', problem);
@@ -143,37 +166,56 @@ export class OAuthServer {
     safeWebUri(meta.tos_uri, 'tos_uri');
     safeWebUri(meta.policy_uri, 'policy_uri');
     const scopes = parseScope(meta.scope);
-    const unknown = scopes.filter((s) => !SUPPORTED_SCOPES.includes(s));
+    const unknown = scopes.filter((s) => !SUPPORTED_SCOPES.includes(s) && !FRONT_END_SCOPES.includes(s));
     if (scopes.length === 0 || unknown.length > 0) {
       throw new OAuthError(
         'invalid_client_metadata',
         `Unsupported scope(s): ${unknown.join(' ') || '(none)'}.`,
       );
     }
+    const kind = kindOf(scopes);
+    if (!kind) {
+      throw new OAuthError(
+        'invalid_client_metadata',
+        'A client is an issuer platform (Open Badges scopes) or a front end (earner-API scopes), not both.',
+      );
+    }
+    const authMethod = meta.token_endpoint_auth_method ?? 'client_secret_basic';
+    if (authMethod === 'none' && kind !== 'front_end') {
+      throw new OAuthError(
+        'invalid_client_metadata',
+        'Issuer platforms are confidential clients: token_endpoint_auth_method none is for front ends.',
+      );
+    }
+    // A front end's pages may call the API from the origins it is sent back to.
+    const origins =
+      kind === 'front_end' ? [...new Set(meta.redirect_uris.map((u) => new URL(u).origin))] : [];
     const grantTypes = meta.grant_types ?? ['authorization_code', 'refresh_token'];
     if (!grantTypes.includes('authorization_code')) {
       throw new OAuthError('invalid_client_metadata', 'grant_types must include authorization_code.');
     }
-    const secret = newSecret();
+    const secret = authMethod === 'none' ? null : newSecret();
     const id = newId();
     const issuedAt = this.now();
     const contacts = meta.contacts ?? [];
     const row = await this.prisma.connectClient.create({
       data: {
         id,
-        secretHash: hashSecret(secret),
+        kind,
+        secretHash: secret === null ? null : hashSecret(secret),
         name: meta.client_name,
         clientUri: meta.client_uri,
         logoUri: meta.logo_uri ?? null,
         tosUri: meta.tos_uri ?? null,
         policyUri: meta.policy_uri ?? null,
-        softwareId: meta.software_id,
-        softwareVersion: meta.software_version,
+        softwareId: meta.software_id ?? null,
+        softwareVersion: meta.software_version ?? null,
         redirectUrisJson: JSON.stringify([...new Set(meta.redirect_uris)]),
         contactsJson: JSON.stringify(contacts),
         scope: scopes.join(' '),
-        tokenEndpointAuthMethod: meta.token_endpoint_auth_method ?? 'client_secret_basic',
+        tokenEndpointAuthMethod: authMethod,
         createdAt: issuedAt,
+        origins: { create: origins.map((origin) => ({ origin })) },
       },
     });
     return { client: toClient(row), secret, issuedAt, grantTypes, contacts };
@@ -183,6 +225,22 @@ export class OAuthServer {
     if (id.length > 100) return null;
     const row = await this.prisma.connectClient.findUnique({ where: { id } });
     return row ? toClient(row) : null;
+  }
+
+  /** A public client (token_endpoint_auth_method none) by its id; null for any other. */
+  async publicClient(id: string): Promise<Client | null> {
+    const client = await this.findClient(id);
+    return client?.tokenEndpointAuthMethod === 'none' ? client : null;
+  }
+
+  /** Whether a front end registered a redirect URI at this origin (for CORS, without cookies). */
+  async isFrontEndOrigin(origin: string): Promise<boolean> {
+    if (origin.length > 300) return false;
+    const row = await this.prisma.connectClientOrigin.findFirst({
+      where: { origin },
+      select: { clientId: true },
+    });
+    return row !== null;
   }
 
   /** The client when the id and secret match; null otherwise (unknown ids cost the same hash). */
@@ -324,7 +382,7 @@ export class OAuthServer {
     if (!sameHash(pkceChallenge(input.codeVerifier), row.codeChallenge)) {
       throw new OAuthError('invalid_grant', 'code_verifier does not match the code_challenge.');
     }
-    const tokens = await this.issue(row.grantId, row.familyId, parseScope(row.scope));
+    const tokens = await this.issue(client.kind, row.grantId, row.familyId, parseScope(row.scope));
     const after = await this.prisma.connectAuthCode.findUnique({
       where: { id: row.id },
       select: { expiresAt: true },
@@ -368,7 +426,7 @@ export class OAuthServer {
     await this.prisma.connectToken.deleteMany({
       where: { familyId: row.familyId, kind: 'access' },
     });
-    const tokens = await this.issue(row.grantId, row.familyId, scopes);
+    const tokens = await this.issue(client.kind, row.grantId, row.familyId, scopes);
     // A concurrent replay revokes the family by deleting its rows, this one included.
     if (!(await this.prisma.connectToken.findUnique({ where: { id: row.id }, select: { id: true } }))) {
       await this.prisma.connectToken.deleteMany({ where: { familyId: row.familyId } });
@@ -377,8 +435,15 @@ export class OAuthServer {
     return tokens;
   }
 
-  private async issue(grantId: string, familyId: string, scopes: string[]): Promise<TokenSet> {
+  private async issue(
+    kind: ClientKind,
+    grantId: string,
+    familyId: string,
+    scopes: string[],
+  ): Promise<TokenSet> {
     const now = this.now();
+    const accessTtlMs = kind === 'front_end' ? this.options.frontEndAccessTtlMs : this.options.accessTtlMs;
+    const refreshTtlMs = kind === 'front_end' ? this.options.frontEndRefreshTtlMs : this.options.refreshTtlMs;
     const access = `${ACCESS_PREFIX}${newSecret()}`;
     const refresh = `${REFRESH_PREFIX}${newSecret()}`;
     const scope = scopes.join(' ');
@@ -392,7 +457,7 @@ export class OAuthServer {
           familyId,
           scope,
           createdAt: now,
-          expiresAt: new Date(now.getTime() + this.options.accessTtlMs),
+          expiresAt: new Date(now.getTime() + accessTtlMs),
         },
         {
           id: newId(),
@@ -402,14 +467,14 @@ export class OAuthServer {
           familyId,
           scope,
           createdAt: now,
-          expiresAt: new Date(now.getTime() + this.options.refreshTtlMs),
+          expiresAt: new Date(now.getTime() + refreshTtlMs),
         },
       ],
     });
     return {
       access_token: access,
       token_type: 'Bearer',
-      expires_in: Math.floor(this.options.accessTtlMs / 1000),
+      expires_in: Math.floor(accessTtlMs / 1000),
       refresh_token: refresh,
       scope,
     };
@@ -435,7 +500,17 @@ export class OAuthServer {
     if (!secret.startsWith(ACCESS_PREFIX) || secret.length > 100) return null;
     const row = await this.prisma.connectToken.findUnique({
       where: { tokenHash: hashSecret(secret) },
-      include: { grant: { select: { id: true, earnerId: true, clientId: true, lastUsedAt: true } } },
+      include: {
+        grant: {
+          select: {
+            id: true,
+            earnerId: true,
+            clientId: true,
+            lastUsedAt: true,
+            client: { select: { kind: true } },
+          },
+        },
+      },
     });
     const now = this.now();
     if (row?.kind !== 'access' || row.expiresAt <= now) return null;
@@ -448,6 +523,7 @@ export class OAuthServer {
       grantId: row.grant.id,
       earnerId: row.grant.earnerId,
       clientId: row.grant.clientId,
+      clientKind: row.grant.client.kind === 'front_end' ? 'front_end' : 'issuer_platform',
       scopes: parseScope(row.scope),
     };
   }
@@ -503,6 +579,7 @@ export function validChallenge(challenge: string): boolean {
 
 function toClient(row: {
   id: string;
+  kind: string;
   secretHash: string | null;
   name: string;
   clientUri: string;
@@ -515,6 +592,7 @@ function toClient(row: {
 }): Client {
   return {
     id: row.id,
+    kind: row.kind === 'front_end' ? 'front_end' : 'issuer_platform',
     secretHash: row.secretHash,
     name: row.name,
     clientUri: row.clientUri,

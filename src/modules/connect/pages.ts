@@ -17,6 +17,8 @@ function origin(raw: string | null): string | null {
 
 export function consentPage(input: {
   action: string;
+  /** A front end acts as the earner on their backpack; an issuer platform pushes badges to it. */
+  kind: 'issuer_platform' | 'front_end';
   requestId: string;
   csrf: string;
   clientName: string;
@@ -42,7 +44,11 @@ export function consentPage(input: {
       'csrf_token',
       input.csrf,
     )}${hidden('decision', decision)}<button type="submit">${label}</button></form>`;
-  const body = `${logo}<h1>${escapeHtml(input.clientName)} wants to connect to your backpack</h1>
+  const lead =
+    input.kind === 'front_end'
+      ? `${escapeHtml(input.clientName)} wants to open your backpack`
+      : `${escapeHtml(input.clientName)} wants to connect to your backpack`;
+  const body = `${logo}<h1>${lead}</h1>
 <p>Site: <a href="${escapeHtml(input.clientUri)}" rel="noopener noreferrer">${escapeHtml(input.clientUri)}</a></p>
 <p>If you allow it, ${escapeHtml(input.clientName)} may:</p>
 <ul>${input.scopes.map((s) => `<li>${escapeHtml(describeScope(s))}</li>`).join('')}</ul>

@@ -1,5 +1,8 @@
 // The scopes an issuer platform can ask for, as Badge Connect 2.1 and the Open Badges 3.0 API
-// name them, with the plain words the consent page and the earner's list show.
+// name them, and those a front end can ask for (the scopes of personal access tokens, so that
+// one rule per operation in openapi.yaml covers both), with the plain words the consent page
+// and the earner's list show.
+import { TOKEN_SCOPES } from '../accounts/index.ts';
 
 const V2P1 = 'https://purl.imsglobal.org/spec/ob/v2p1/scope/';
 const V3P0 = 'https://purl.imsglobal.org/spec/ob/v3p0/scope/';
@@ -24,7 +27,18 @@ const DESCRIPTIONS: Record<string, string> = {
   [SCOPES.credentialUpsert]: 'Add badges to your backpack, and replace ones it added',
   [SCOPES.v3ProfileReadonly]: 'See your name and e-mail address',
   [SCOPES.v3ProfileUpdate]: 'Change your display name',
+  'badges:read': 'See the badges in your backpack',
+  'badges:write': 'Add, accept and delete badges in your backpack',
+  'groups:read': 'See your groups of badges',
+  'groups:write': 'Create, change and delete your groups of badges',
+  'shares:read': 'See your share links',
+  'shares:write': 'Publish your badges at share links, and unpublish them',
+  'profile:read': 'See your display name, handle, settings and e-mail addresses',
+  'profile:write': 'Change your display name, handle and settings',
 };
+
+/** What a front end may ask for: exactly what a personal access token may carry. */
+export const FRONT_END_SCOPES: readonly string[] = TOKEN_SCOPES;
 
 export const SUPPORTED_SCOPES: readonly string[] = Object.values(SCOPES);
 
