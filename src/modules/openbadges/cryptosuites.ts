@@ -222,9 +222,15 @@ async function verifyEd25519Signature2018(
 // ecdsa-sd-2023 proof values: multibase base64url of a 3-byte CBOR tag header then a CBOR array.
 const SD_BASE = 0x00;
 const SD_DERIVED = 0x01;
-// Some encoders write byte strings as typed arrays (RFC 8746 tag 64) instead of major type 2.
-const CBOR_TAGS: ((inner: unknown) => unknown)[] = [];
-CBOR_TAGS[64] = (inner) => (inner instanceof Uint8Array ? inner : new Uint8Array(0));
+// Some encoders (the specification's own test vectors among them) write byte strings as typed arrays
+// (RFC 8746 tag 64) instead of major type 2. Anything else under that tag is refused as malformed.
+const CBOR_TAGS = {
+  64: (decode: () => unknown) => {
+    const inner = decode();
+    if (!(inner instanceof Uint8Array)) throw new Error('tag 64 must hold a byte string');
+    return inner;
+  },
+};
 
 const isBytes = (x: unknown, length?: number): x is Uint8Array =>
   x instanceof Uint8Array && (length === undefined || x.length === length);
@@ -373,7 +379,7 @@ export async function verifyProof(doc: JsonRecord, proof: JsonRecord, key: KeyOb
   if (!suite) return no(`proof ${str(proof.type) ?? '(no type)'} is not verified by this service`);
   const kind = keyKind(key);
   if (!kind || !ACCEPTED_KEYS[suite].includes(kind)) {
-    return no(`${suite} needs a ${ACCEPTED_KEYS[suite].join(' or ')} key, not ${kind ?? 'this key type'}`);
+    return no(`${suite} takes ${ACCEPTED_KEYS[suite].join(' or ')} keys, not ${kind ?? 'this key type'}`);
   }
   try {
     if (suite === 'Ed25519Signature2018') return await verifyEd25519Signature2018(doc, proof, key);
