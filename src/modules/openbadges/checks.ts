@@ -41,6 +41,8 @@ export const CHECK_CODES = {
   image_unavailable: 'The badge image could not be obtained; the award is kept without one.',
   extension_valid: 'The extension nodes satisfy their own constraints.',
   credential_status_unsupported: 'The credential status type is not one this service checks.',
+  limits_exceeded:
+    'The badge carries more proofs, status entries, schemas or endorsements, or needs more fetches or time, than a badge may.',
 } as const;
 
 export type CheckCode = keyof typeof CHECK_CODES;

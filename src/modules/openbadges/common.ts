@@ -1,7 +1,7 @@
 import type { CheckList } from './checks.ts';
 import { matchRecipient, type RecipientClaim } from './recipient.ts';
 import type { Fetcher, VerifyContext } from './types.ts';
-import { parseDate } from './util.ts';
+import { JSON_LIMITS, parseDate, parseJsonWithin } from './util.ts';
 
 export type FetchJsonResult =
   | { ok: true; doc: unknown; status: number; url: string; text: string }
@@ -15,26 +15,38 @@ export const JSON_TYPES = [
   'application/octet-stream',
 ];
 
-/** Fetches and parses JSON; a non-2xx status is reported with its code (410 matters to callers). */
+/**
+ * Fetches and parses JSON within the limits of its kind; a non-2xx status is reported with its
+ * code (410 matters to callers). Fetch failures are reported by their message alone, which the
+ * fetcher keeps free of anything that tells an internal host from a missing one.
+ */
 export async function fetchJson(
   fetcher: Fetcher,
   url: string,
+  kind: keyof typeof JSON_LIMITS = 'document',
   accept: string[] = JSON_TYPES,
 ): Promise<FetchJsonResult> {
+  const limits = JSON_LIMITS[kind];
   try {
-    const res = await fetcher(url, { accept });
+    const res = await fetcher(url, { accept, maxBytes: limits.maxChars });
     if (res.status < 200 || res.status >= 300) {
       return { ok: false, status: res.status, reason: `${url} answered HTTP ${res.status}` };
     }
-    const text = Buffer.from(res.body).toString('utf8');
-    try {
-      return { ok: true, doc: JSON.parse(text), status: res.status, url: res.url, text };
-    } catch {
-      return { ok: false, status: res.status, reason: `${url} did not return JSON` };
+    if (res.body.length > limits.maxChars) {
+      return { ok: false, status: res.status, reason: `${url} serves more than ${limits.maxChars} bytes` };
     }
+    const text = Buffer.from(res.body).toString('utf8');
+    const parsed = parseJsonWithin(text, limits);
+    if (!parsed.ok) {
+      return {
+        ok: false,
+        status: res.status,
+        reason: parsed.overLimit ? `${url} serves JSON ${parsed.reason}` : `${url} did not return JSON`,
+      };
+    }
+    return { ok: true, doc: parsed.value, status: res.status, url: res.url, text };
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    return { ok: false, status: null, reason: `${url}: ${code ? `${code}: ` : ''}${(err as Error).message}` };
+    return { ok: false, status: null, reason: `${url}: ${(err as Error).message}` };
   }
 }
 

@@ -181,7 +181,7 @@ export class KeyResolver {
     } else {
       return `${base} is neither a DID nor an https URL`;
     }
-    const res = await fetchJson(this.ctx.fetcher, url, KEY_DOCUMENT_TYPES);
+    const res = await fetchJson(this.ctx.fetcher, url, 'document', KEY_DOCUMENT_TYPES);
     if (!res.ok) return res.reason;
     // A redirect off the origin (an open redirect on the issuer's site) would let anyone answer for it.
     if (new URL(res.url).origin !== new URL(url).origin) return `${url} redirects to another origin`;

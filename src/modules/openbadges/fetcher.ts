@@ -86,11 +86,12 @@ export function createSafeFetcher(opts: SafeFetcherOptions = {}): Fetcher {
         allowed: allow.has(hostKey(target)),
         deadline,
         connectTimeoutMs,
-        maxBytes,
+        maxBytes: Math.min(maxBytes, fetchOpts?.maxBytes ?? maxBytes),
         userAgent,
         resolve,
         accept: fetchOpts?.accept,
         conditional: conditionalHeaders(fetchOpts?.headers),
+        signal: fetchOpts?.signal,
       });
       if (res.response) return res.response;
       if (hop >= maxRedirects)
@@ -147,6 +148,7 @@ interface HopOptions {
   resolve: (hostname: string) => Promise<ResolvedAddress[]>;
   accept: string[] | undefined;
   conditional: Record<string, string>;
+  signal: AbortSignal | undefined;
 }
 
 type HopResult =
@@ -210,6 +212,10 @@ function oneRequest(target: URL, o: HopOptions): Promise<HopResult> {
       fail(new FetchError('fetch_timeout', 'fetch timed out'));
       return;
     }
+    if (o.signal?.aborted) {
+      fail(new FetchError('fetch_timeout', 'the verification ran out of time'));
+      return;
+    }
     const headers: Record<string, string> = {
       ...o.conditional,
       'user-agent': o.userAgent,
@@ -227,6 +233,9 @@ function oneRequest(target: URL, o: HopOptions): Promise<HopResult> {
       req.destroy(new FetchError('fetch_timeout', 'fetch timed out'));
     }, remaining);
     req.on('error', fail);
+    const onAbort = () => req.destroy(new FetchError('fetch_timeout', 'the verification ran out of time'));
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('close', () => o.signal?.removeEventListener('abort', onAbort));
     req.on('socket', (socket: Socket) => {
       const connectTimer = setTimeout(() => {
         req.destroy(new FetchError('fetch_timeout', 'connect timed out'));

@@ -2,10 +2,11 @@
 // images, verifies them (hosting, signatures, proofs, revocation, dates, recipient) and normalizes them.
 // Pure domain code: outbound HTTP only through the injected fetcher, time only through the injected clock.
 export { CHECK_CODES, type CheckCode } from './checks.ts';
-export { FetchError, OpenBadgesInputError } from './errors.ts';
+export { FetchError, OpenBadgesInputError, UNREACHABLE_MESSAGE } from './errors.ts';
 export { createSafeFetcher, type SafeFetcherOptions } from './fetcher.ts';
 export { createHttpCache, type HttpCache, type HttpCacheOptions } from './http-cache.ts';
 export { createKeyCache } from './key-cache.ts';
+export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.ts';
 export { bakePng, unbakePng } from './png.ts';
 export {
   hashRecipient,
@@ -15,4 +16,5 @@ export {
 } from './recipient.ts';
 export { bakeSvg, sanitizeSvg, unbakeSvg } from './svg.ts';
 export type * from './types.ts';
+export { JSON_LIMITS, type JsonLimits, jsonOverLimits } from './util.ts';
 export { verifyBadge } from './verify.ts';

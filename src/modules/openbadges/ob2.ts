@@ -16,7 +16,9 @@ import {
   hostOf,
   isHttpUrl,
   isRecord,
+  JSON_LIMITS,
   type JsonRecord,
+  parseJsonWithin,
   refId,
   resolveUrl,
   sha256Hex,
@@ -308,12 +310,16 @@ async function signedKey(
   let owner: string | null = cached?.owner ?? null;
   if (!cached) {
     try {
-      const res = await ctx.fetcher(creator, {});
+      const limits = JSON_LIMITS.document;
+      const res = await ctx.fetcher(creator, { maxBytes: limits.maxChars });
       if (res.status < 200 || res.status >= 300) throw new Error(`${creator} answered HTTP ${res.status}`);
+      if (res.body.length > limits.maxChars) throw new Error(`${creator} serves more than a key`);
       const text = Buffer.from(res.body).toString('utf8');
       let pem = text;
       if (!text.trimStart().startsWith('-----')) {
-        const doc: unknown = JSON.parse(text);
+        const parsed = parseJsonWithin(text, limits);
+        if (!parsed.ok) throw new Error(`key document ${creator} is ${parsed.reason}`);
+        const doc = parsed.value;
         const problem = validateSchema(ob2KeySchema, doc);
         if (problem || !isRecord(doc)) throw new Error(`key document: ${problem}`);
         pem = String(doc.publicKeyPem);
@@ -358,7 +364,7 @@ async function revocationListCheck(
     checks.pass('not_revoked', 'the issuer publishes no revocation list');
     return;
   }
-  const res = await fetchJson(ctx.fetcher, url);
+  const res = await fetchJson(ctx.fetcher, url, 'statusList');
   if (!res.ok || !isRecord(res.doc)) {
     checks.warn('revocation_unchecked', res.ok ? 'revocation list is not JSON' : res.reason);
     return;

@@ -6,6 +6,7 @@ import { checkDates, checkRecipient, fetchJson } from './common.ts';
 import { cryptosuiteOf, verifyProof } from './cryptosuites.ts';
 import { KeyResolver, keyFromJwk } from './did.ts';
 import { knownContext, OB3_CURRENT_CONTEXT, ob3Context } from './jsonld-loader.ts';
+import { checkEntryCounts } from './limits.ts';
 import type { Ob2Outcome } from './ob2.ts';
 import type { RecipientClaim } from './recipient.ts';
 import { ob3AchievementCredentialSchema, ob3EndorsementCredentialSchema, validateSchema } from './schemas.ts';
@@ -132,7 +133,7 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
     const type = str(status.type);
     if (type === '1EdTechRevocationList') {
       const url = str(status.id);
-      const res = url ? await fetchJson(ctx.fetcher, url) : null;
+      const res = url ? await fetchJson(ctx.fetcher, url, 'statusList') : null;
       if (!res?.ok || !isRecord(res.doc)) {
         checks.warn('revocation_unchecked', res && !res.ok ? res.reason : 'revocation list unavailable');
         continue;
@@ -149,7 +150,7 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
     } else if (type === 'BitstringStatusListEntry' || type === 'StatusList2021Entry') {
       const url = str(status.statusListCredential);
       const index = Number(status.statusListIndex);
-      const res = url ? await fetchJson(ctx.fetcher, url) : null;
+      const res = url ? await fetchJson(ctx.fetcher, url, 'statusList') : null;
       const subject = res?.ok && isRecord(res.doc) ? res.doc.credentialSubject : null;
       const list = isRecord(subject) ? str(subject.encodedList) : null;
       const bit = list && Number.isInteger(index) && index >= 0 ? bitAt(list, index) : null;
@@ -300,6 +301,7 @@ async function verifyBody(
     return outcome;
   }
   checks.pass('structure_valid');
+  if (!checkEntryCounts(doc, checks)) return outcome;
   await schemaRefs(doc, ctx, checks);
   const issuerId = refId(doc.issuer);
   if (signatureVerified === null) await proofChecks(doc, ctx, checks, issuerId);

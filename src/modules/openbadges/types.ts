@@ -1,4 +1,5 @@
 import type { CryptoKey } from 'jose';
+import type { VerifyLimits } from './limits.ts';
 
 export type BadgeInput =
   | { kind: 'url'; url: string }
@@ -19,6 +20,10 @@ export interface FetchOptions {
   accept?: string[];
   /** Conditional request headers (`if-none-match`, `if-modified-since`); a 304 answer comes back as is. */
   headers?: Record<string, string>;
+  /** A smaller cap than the fetcher's own for this body (a fetcher may ignore it; callers check). */
+  maxBytes?: number;
+  /** Ends the fetch early (a verification's time budget). */
+  signal?: AbortSignal;
 }
 
 export type Fetcher = (url: string, opts?: FetchOptions) => Promise<FetchResponse>;
@@ -45,6 +50,8 @@ export interface VerifyContext {
    * plain http; every other host is read over https only.
    */
   didWebHttpHosts?: string[];
+  /** Bounds on this verification's fetches; the engine's defaults where absent. */
+  limits?: Partial<VerifyLimits>;
 }
 
 export type CheckStatus = 'passed' | 'warned' | 'failed';

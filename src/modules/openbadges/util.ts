@@ -33,15 +33,87 @@ export function sha256Hex(text: string): string {
 
 export const MAX_TEXT_INPUT = 2 * 1024 * 1024;
 
-export function parseJsonText(text: string): unknown {
-  if (text.length > MAX_TEXT_INPUT) {
+/** What one JSON text may cost: characters, nesting and values (containers, members, items). */
+export interface JsonLimits {
+  maxChars: number;
+  maxDepth: number;
+  maxValues: number;
+}
+
+/**
+ * Limits per kind of JSON the engine reads. A parsed value costs some tens of bytes of heap, so
+ * the value count bounds memory where the size alone does not (`[{},{},…]`); the depth bounds
+ * every recursive walk after parsing. Assertions, badge classes, profiles, keys and schemas are
+ * small documents (an embedded data: image is the largest legitimate part); status and
+ * revocation lists may be long.
+ */
+export const JSON_LIMITS = {
+  /** Text an earner or platform hands over (a JSON body kept as text, a baked payload). */
+  input: { maxChars: MAX_TEXT_INPUT, maxDepth: 64, maxValues: 50_000 },
+  /** A fetched assertion, BadgeClass, issuer profile, key, DID document or schema. */
+  document: { maxChars: 1024 * 1024, maxDepth: 64, maxValues: 20_000 },
+  /** A fetched revocation list or status list credential. */
+  statusList: { maxChars: 8 * 1024 * 1024, maxDepth: 32, maxValues: 100_000 },
+} as const satisfies Record<string, JsonLimits>;
+
+/**
+ * Why `text` is over `limits`, or null. One pass over the characters without allocating, made
+ * before JSON.parse so that a hostile document is refused before it costs any heap. Values are
+ * counted as containers plus separators, an upper bound on what JSON.parse would build.
+ */
+export function jsonOverLimits(text: string, limits: JsonLimits): string | null {
+  if (text.length > limits.maxChars) return `larger than ${limits.maxChars} characters`;
+  let depth = 0;
+  let values = 1;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: find the closing quote not escaped by an odd run of backslashes.
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) return null;
+        let slashes = 0;
+        while (text.charCodeAt(close - 1 - slashes) === 0x5c) slashes++;
+        i = close;
+        if (slashes % 2 === 0) break;
+      }
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > limits.maxDepth) return `nested deeper than ${limits.maxDepth} levels`;
+      if (++values > limits.maxValues) return `more than ${limits.maxValues} values`;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    } else if (c === 0x2c) {
+      if (++values > limits.maxValues) return `more than ${limits.maxValues} values`;
+    }
+  }
+  return null;
+}
+
+/** JSON.parse behind the limits: the value, or why it was not read. */
+export function parseJsonWithin(
+  text: string,
+  limits: JsonLimits,
+): { ok: true; value: unknown } | { ok: false; overLimit: boolean; reason: string } {
+  const over = jsonOverLimits(text, limits);
+  if (over) return { ok: false, overLimit: true, reason: over };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, overLimit: false, reason: 'not valid JSON' };
+  }
+}
+
+export function parseJsonText(text: string, limits: JsonLimits = JSON_LIMITS.input): unknown {
+  if (text.length > limits.maxChars) {
     throw new OpenBadgesInputError('too_large', 'input_too_large', 'payload larger than the limit');
   }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new OpenBadgesInputError('malformed', 'json_malformed', 'payload is not valid JSON');
+  const parsed = parseJsonWithin(text, limits);
+  if (parsed.ok) return parsed.value;
+  if (parsed.overLimit) {
+    throw new OpenBadgesInputError('too_large', 'json_too_complex', `payload is ${parsed.reason}`);
   }
+  throw new OpenBadgesInputError('malformed', 'json_malformed', 'payload is not valid JSON');
 }
 
 /** JSON with sorted keys: a stable text for hashing documents that carry no id. */
@@ -106,11 +178,9 @@ export function isCompactJws(x: string): boolean {
   return COMPACT_JWS.test(x);
 }
 
+/** A JWS header or payload as JSON, null when it is not JSON or is over the input limits. */
 export function decodeJwsPart(part: string | undefined): unknown {
   if (!part) return null;
-  try {
-    return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
+  const parsed = parseJsonWithin(Buffer.from(part, 'base64url').toString('utf8'), JSON_LIMITS.input);
+  return parsed.ok ? parsed.value : null;
 }

@@ -2,6 +2,7 @@ import { CheckList } from './checks.ts';
 import { fetchJson } from './common.ts';
 import { OpenBadgesInputError } from './errors.ts';
 import { type BadgeImage, loadImage, sniffImage } from './image.ts';
+import { fetchBudget } from './limits.ts';
 import { type Ob2Outcome, verifyLegacy } from './ob2.ts';
 import { isVerifiableCredential, verifyCredential, verifyVcJwt } from './ob3.ts';
 import { unbakePng } from './png.ts';
@@ -120,31 +121,40 @@ function statusOf(checks: CheckList): Verdict['status'] {
  * Verifies a badge of any version and form. Unreadable input (oversized, not an image, broken file)
  * throws OpenBadgesInputError; everything else yields a verdict whose checks say what passed and failed.
  */
-export async function verifyBadge(input: BadgeInput, ctx: VerifyContext): Promise<Verdict> {
-  const checks = new CheckList();
-  let image: BadgeImage | null = null;
-  let payload = input;
-  if (input.kind === 'image') {
-    const baked = readBaked(input.bytes);
-    image = baked.image;
-    payload = baked.payload;
-  }
-  const outcome = await dispatch(payload, ctx, checks);
-  if (image) {
-    checks.pass('image_valid', `baked ${image.contentType} image`);
-  } else if (outcome.imageRefs.length > 0 && outcome.version !== null) {
-    const reasons: string[] = [];
-    for (const ref of outcome.imageRefs) {
-      const loaded = await loadImage(ref, ctx.fetcher);
-      if (loaded.image) {
-        image = loaded.image;
-        break;
-      }
-      reasons.push(loaded.reason);
+export async function verifyBadge(input: BadgeInput, context: VerifyContext): Promise<Verdict> {
+  const budget = fetchBudget(context);
+  const ctx: VerifyContext = { ...context, fetcher: budget.fetcher };
+  try {
+    const checks = new CheckList();
+    let image: BadgeImage | null = null;
+    let payload = input;
+    if (input.kind === 'image') {
+      const baked = readBaked(input.bytes);
+      image = baked.image;
+      payload = baked.payload;
     }
-    if (image) checks.pass('image_valid', `${image.contentType} image`);
-    else checks.warn('image_unavailable', reasons.join('; '));
+    const outcome = await dispatch(payload, ctx, checks);
+    if (image) {
+      checks.pass('image_valid', `baked ${image.contentType} image`);
+    } else if (outcome.imageRefs.length > 0 && outcome.version !== null) {
+      const reasons: string[] = [];
+      for (const ref of outcome.imageRefs) {
+        const loaded = await loadImage(ref, ctx.fetcher);
+        if (loaded.image) {
+          image = loaded.image;
+          break;
+        }
+        reasons.push(loaded.reason);
+      }
+      if (image) checks.pass('image_valid', `${image.contentType} image`);
+      else checks.warn('image_unavailable', reasons.join('; '));
+    }
+    // A verification cut short checked less than it should have: it does not pass.
+    const exceeded = budget.exceeded();
+    if (exceeded && !checks.has('limits_exceeded', 'failed')) checks.fail('limits_exceeded', exceeded);
+    const { imageRefs: _unused, ...rest } = outcome;
+    return { ...rest, ok: !checks.failed(), status: statusOf(checks), image, checks: checks.items };
+  } finally {
+    budget.end();
   }
-  const { imageRefs: _unused, ...rest } = outcome;
-  return { ...rest, ok: !checks.failed(), status: statusOf(checks), image, checks: checks.items };
 }
