@@ -9,6 +9,7 @@ import { type Database, openDatabase } from './db/client.ts';
 import auth from './http/auth.ts';
 import { contractRoutes, loadContract, type OperationHandlers, servedContract } from './http/contract.ts';
 import errors, { frameworkErrors } from './http/errors.ts';
+import jsonBody from './http/json-body.ts';
 import { genReqId, loggerOptions } from './http/logging.ts';
 import security from './http/security.ts';
 import textGuard from './http/text-guard.ts';
@@ -117,6 +118,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   // JSON only: a text/plain body is how cross-site "simple" requests would get in.
   app.removeContentTypeParser(['text/plain']);
+  await app.register(jsonBody);
 
   await app.register(errors);
   // Resolved per request, once the connect module below exists.
@@ -164,6 +166,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accounts: accounts.service,
     fetcher,
     now,
+    log: app.log,
   });
   scheduler.register(badges.reverifyJob);
   accounts.addExportSection('badges', badges.exportSection);

@@ -40,6 +40,12 @@ export interface Config {
   fetchCacheMaxBytes: number;
   fetchCacheDefaultTtlMs: number;
   fetchCacheMaxTtlMs: number;
+  /** Badge verifications running at once, and how many may wait, for how long. */
+  verifyConcurrency: number;
+  verifyQueueLength: number;
+  verifyQueueWaitMs: number;
+  /** Wall time all the fetches of one verification may take together. */
+  verifyTimeBudgetMs: number;
   badgeUploadMaxBytes: number;
   shutdownTimeoutMs: number;
   docsEnabled: boolean;
@@ -338,6 +344,37 @@ export const SETTINGS = {
     default: '3600000',
     expected: 'an integer from 0 to 604800000',
     parse: integer(0, 604_800_000),
+  },
+  verifyConcurrency: {
+    variable: 'VERIFY_CONCURRENCY',
+    description:
+      'Badge verifications (adding, pushing, re-checking) running at once; each holds fetched documents in memory.',
+    default: '4',
+    expected: 'an integer from 1 to 256',
+    parse: integer(1, 256),
+  },
+  verifyQueueLength: {
+    variable: 'VERIFY_QUEUE_LENGTH',
+    description:
+      'Requests that may wait for a verification turn; beyond that they get 503 `verification_busy` at once.',
+    default: '32',
+    expected: 'an integer from 0 to 10000',
+    parse: integer(0, 10_000),
+  },
+  verifyQueueWaitMs: {
+    variable: 'VERIFY_QUEUE_WAIT_MS',
+    description: 'How long a request waits for a verification turn before it gets 503 `verification_busy`.',
+    default: '10000',
+    expected: 'an integer from 0 to 120000',
+    parse: integer(0, 120_000),
+  },
+  verifyTimeBudgetMs: {
+    variable: 'VERIFY_TIME_BUDGET_MS',
+    description:
+      'How long all the fetches of one verification may take together; a badge that needs longer does not verify.',
+    default: '30000',
+    expected: 'an integer from 1000 to 600000',
+    parse: integer(1000, 600_000),
   },
   badgeUploadMaxBytes: {
     variable: 'BADGE_UPLOAD_MAX_BYTES',

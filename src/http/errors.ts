@@ -188,6 +188,7 @@ function fromFrameworkError(err: FastifyError): { code: ProblemCode; detail?: st
     case 'FST_ERR_CTP_INVALID_TYPE':
     case 'FST_ERR_CTP_BODY_PARSING':
     case 'FST_PROTO_VIOLATION':
+    case 'BODY_TOO_COMPLEX':
       return { code: 'malformed_body', detail: err.message };
     case 'FST_ERR_NOT_FOUND':
       return { code: 'not_found' };

@@ -51,6 +51,7 @@ export const CATALOGUE = {
   badge_unreadable: { status: 422, title: 'The input cannot be read as a badge' },
   badge_unsupported: { status: 422, title: 'The input is not a badge this service reads' },
   badge_too_large: { status: 413, title: 'The badge is too large' },
+  verification_busy: { status: 503, title: 'Too many badges are being verified right now' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

@@ -234,7 +234,7 @@ describeEachDatabase('badges: ingestion', (current) => {
     expect(missing.json().code).toBe('badge_unreachable');
     const blocked = await add(earner, { url: 'http://127.0.0.1:1/assertion' });
     expect(blocked.statusCode).toBe(422);
-    expect(blocked.json()).toMatchObject({ code: 'badge_unreachable', fetchCode: 'fetch_blocked_address' });
+    expect(blocked.json()).toMatchObject({ code: 'badge_unreachable', fetchCode: 'fetch_unreachable' });
     expect(await count(earner)).toBe(0);
   });
 

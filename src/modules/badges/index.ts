@@ -2,6 +2,7 @@
 // baked image) through the Open Badges engine, keeps one private item per assertion, and lists,
 // reads, re-verifies, bakes out and deletes them. Other modules reach items only through here.
 import multipart from '@fastify/multipart';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import type { RawReader } from '../../db/raw.ts';
@@ -9,6 +10,7 @@ import { RenderedCache } from '../../db/revisions.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { Fetcher } from '../openbadges/index.ts';
+import { VerificationGate } from './gate.ts';
 import { badgesHandlers } from './routes.ts';
 import { BadgesService } from './service.ts';
 import { SharedBadgeViews } from './shared-views.ts';
@@ -33,6 +35,7 @@ export interface BadgesDeps {
   accounts: AccountsService;
   fetcher: Fetcher;
   now: () => Date;
+  log?: FastifyBaseLogger;
 }
 
 export interface BadgesModule {
@@ -55,14 +58,22 @@ export interface BadgesModule {
 const REVERIFY_BATCH = 100;
 const REVERIFY_EVERY_MS = 10 * 60_000;
 
-export function createBadges({ prisma, raw, config, accounts, fetcher, now }: BadgesDeps): BadgesModule {
+export function createBadges({ prisma, raw, config, accounts, fetcher, now, log }: BadgesDeps): BadgesModule {
   // Issuer keys are reused through the app's HTTP cache, for as long as their servers allow.
+  const gate = new VerificationGate({
+    concurrency: config.verifyConcurrency,
+    queueLength: config.verifyQueueLength,
+    maxWaitMs: config.verifyQueueWaitMs,
+  });
   const service = new BadgesService({
     prisma,
     accounts,
     fetcher,
     now,
     didWebHttpHosts: config.didWebHttpHosts,
+    gate,
+    limits: { timeBudgetMs: config.verifyTimeBudgetMs },
+    ...(log ? { log } : {}),
   });
   const uploadMaxBytes = config.badgeUploadMaxBytes;
   return {

@@ -2,6 +2,7 @@
 // assertion, list, read, re-verify, bake out and delete. Everything is scoped to one earner: an
 // id of another earner's item behaves exactly like an unknown id.
 import { createHash, randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.ts';
 import { classifyDatabaseError } from '../../http/errors.ts';
 import { Problem } from '../../http/problems.ts';
@@ -16,8 +17,10 @@ import {
   type NormalizedBadge,
   OpenBadgesInputError,
   type Verdict,
+  type VerifyLimits,
   verifyBadge,
 } from '../openbadges/index.ts';
+import type { VerificationGate } from './gate.ts';
 import { placeholderPng, placeholderSvg } from './placeholder.ts';
 import { currentStatus, type SharedBadgeStatus } from './shared-views.ts';
 
@@ -87,6 +90,12 @@ export interface BadgesDeps {
   now: () => Date;
   /** Hosts whose DID and key documents may be read over plain http (tests); https only otherwise. */
   didWebHttpHosts?: string[];
+  /** Bounds verifications at once; every verification takes a turn. */
+  gate: VerificationGate;
+  /** Per-verification fetch limits passed to the engine. */
+  limits?: Partial<VerifyLimits>;
+  /** Where fetch failures are recorded in full (earners are told less). */
+  log?: FastifyBaseLogger;
 }
 
 const SUMMARY_SELECT = {
@@ -152,6 +161,14 @@ const ORDER: Record<SortKey, { field: 'issuedOn' | 'addedAt' | 'sortName'; dir: 
 
 function imageUrlOf(id: string, imageType: string | null): string | null {
   return imageType ? `/v1/badges/${id}/image` : null;
+}
+
+function hostOf(url: string): string | null {
+  try {
+    return new URL(url).host;
+  } catch {
+    return null;
+  }
 }
 
 function failedCodes(checks: Check[]): Set<string> {
@@ -244,11 +261,15 @@ export class BadgesService {
     this.groupFilter = filter;
   }
 
-  /** Runs the engine with this earner's addresses; the fetch error behind a failure is kept. */
+  /**
+   * Runs the engine with this earner's addresses, in a turn of the verification gate. The fetch
+   * error behind a failure is kept in its public form; its detail goes to the log only.
+   */
   private async verify(
     earnerId: string,
     input: BadgeInput,
     now: Date,
+    patient = false,
   ): Promise<{ verdict: Verdict; fetchCode: string | undefined }> {
     let fetchCode: string | undefined;
     const base = this.deps.fetcher;
@@ -256,26 +277,35 @@ export class BadgesService {
       try {
         return await base(url, opts);
       } catch (err) {
-        if (err instanceof FetchError) fetchCode ??= err.code;
+        if (err instanceof FetchError) {
+          fetchCode ??= err.publicCode;
+          this.deps.log?.info(
+            { fetch: { host: hostOf(url), code: err.code, detail: err.detail } },
+            'fetch failed',
+          );
+        }
         throw err;
       }
     };
     const recipients = await this.deps.accounts.addresses(earnerId);
-    try {
-      const verdict = await verifyBadge(input, {
-        fetcher,
-        now: () => now,
-        recipients,
-        didWebHttpHosts: this.deps.didWebHttpHosts,
-      });
-      return { verdict, fetchCode };
-    } catch (err) {
-      if (err instanceof OpenBadgesInputError) throw inputProblem(err);
-      if (err instanceof FetchError) {
-        throw new Problem('badge_unreachable', err.message, { fetchCode: err.code });
+    return this.deps.gate.run(async () => {
+      try {
+        const verdict = await verifyBadge(input, {
+          fetcher,
+          now: () => now,
+          recipients,
+          didWebHttpHosts: this.deps.didWebHttpHosts,
+          ...(this.deps.limits ? { limits: this.deps.limits } : {}),
+        });
+        return { verdict, fetchCode };
+      } catch (err) {
+        if (err instanceof OpenBadgesInputError) throw inputProblem(err);
+        if (err instanceof FetchError) {
+          throw new Problem('badge_unreachable', err.message, { fetchCode: err.publicCode });
+        }
+        throw err;
       }
-      throw err;
-    }
+    }, patient);
   }
 
   /** Verifies and keeps a badge; an assertion already held gives the item held (`created: false`). */
@@ -480,11 +510,17 @@ export class BadgesService {
     earnerId: string,
     row: { id: string; status: string; originalFormat: string; originalText: string },
     now: Date,
+    patient = false,
   ): Promise<string> {
     let status: string;
     let checks: Check[];
     try {
-      const { verdict } = await this.verify(earnerId, storedInput(row.originalFormat, row.originalText), now);
+      const { verdict } = await this.verify(
+        earnerId,
+        storedInput(row.originalFormat, row.originalText),
+        now,
+        patient,
+      );
       checks = verdict.checks;
       const failed = failedCodes(checks);
       // An issuer that cannot be reached right now says nothing about the badge: keep its status.
@@ -515,10 +551,29 @@ export class BadgesService {
     });
     let changed = 0;
     for (const row of rows) {
-      const status = await this.recheck(row.earnerId, row, now);
-      if (status !== row.status) changed += 1;
+      try {
+        const status = await this.recheck(row.earnerId, row, now, true);
+        if (status !== row.status) changed += 1;
+      } catch (err) {
+        // One badge that cannot be checked must not stop the others, nor come first again
+        // next run: it keeps its status, and its checks say that the last check failed.
+        this.deps.log?.error({ err, itemId: row.id }, 'badge re-verification failed');
+        await this.recordFailedCheck(row.id, now).catch((recordErr: unknown) => {
+          this.deps.log?.error({ err: recordErr, itemId: row.id }, 'cannot record a failed re-verification');
+        });
+      }
     }
     return { checked: rows.length, changed };
+  }
+
+  private async recordFailedCheck(id: string, now: Date): Promise<void> {
+    const checks: Check[] = [
+      { code: 'input_parsed', status: 'failed', message: 'the badge could not be checked again this time' },
+    ];
+    await this.deps.prisma.backpackItem.updateMany({
+      where: { id },
+      data: { checksJson: JSON.stringify(checks), verifiedAt: now },
+    });
   }
 
   /** The badge baked into a PNG or SVG that carries its original assertion. */
