@@ -266,7 +266,7 @@ describe('Data Integrity proofs: keys the issuer vouches for', () => {
     const hits = server.hits.length;
     const v = await verifyJson(doc, publicOnly);
     expect(failed(v)).toContain('key_owned_by_issuer');
-    expect(JSON.stringify(v.checks)).toContain('fetch_blocked_address');
+    expect(JSON.stringify(v.checks)).toContain('blocked or unreachable');
     expect(server.hits.length).toBe(hits);
   });
 });
