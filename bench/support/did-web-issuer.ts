@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { DataIntegrityProof } from '@digitalbazaar/data-integrity';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
 import { cryptosuite as ecdsaRdfc2019 } from '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
+import { createDiscloseCryptosuite, createSignCryptosuite } from '@digitalbazaar/ecdsa-sd-2023-cryptosuite';
 import { CompactSign, exportJWK } from 'jose';
 import jsonld from 'jsonld';
 import jsigs from 'jsonld-signatures';
@@ -23,7 +24,11 @@ export interface DidWebIssuer {
   /** Requests for the DID document, and how many were conditional ones answered 304. */
   documentRequests: () => { full: number; notModified: number };
   credentials: Record<
-    'eddsa-rdfc-2022' | 'Ed25519Signature2020' | 'Ed25519Signature2018' | 'ecdsa-rdfc-2019',
+    | 'eddsa-rdfc-2022'
+    | 'Ed25519Signature2020'
+    | 'Ed25519Signature2018'
+    | 'ecdsa-rdfc-2019'
+    | 'ecdsa-sd-2023 derived',
     Doc
   >;
   vcJwt: string;
@@ -157,6 +162,24 @@ export async function startDidWebIssuer(recipient: string, maxAgeSeconds: number
     });
   };
 
+  /** ecdsa-sd-2023: the issuer's base proof, then what a holder derives from it to present. */
+  const signEcdsaSd = async (doc: Doc): Promise<Doc> => {
+    const purpose = new jsigs.purposes.AssertionProofPurpose();
+    const signer = p256.signer();
+    const mandatoryPointers = ['/issuer', '/validFrom', '/credentialSubject/identifier'];
+    const base = await jsigs.sign(structuredClone(doc), {
+      suite: new DataIntegrityProof({ signer, cryptosuite: createSignCryptosuite({ mandatoryPointers }) }),
+      purpose,
+      documentLoader,
+    });
+    const selectivePointers = ['/name', '/credentialSubject/achievement'];
+    return jsigs.derive(base, {
+      suite: new DataIntegrityProof({ cryptosuite: createDiscloseCryptosuite({ selectivePointers }) }),
+      purpose,
+      documentLoader,
+    });
+  };
+
   const vcJwt = await new CompactSign(new TextEncoder().encode(JSON.stringify(credential(v2))))
     .setProtectedHeader({ alg: 'EdDSA', kid: jwtVm })
     .sign(ed.privateKey);
@@ -170,6 +193,7 @@ export async function startDidWebIssuer(recipient: string, maxAgeSeconds: number
       // The VCDM 1.1 context defines this older suite's terms; the 2.0 one does not.
       Ed25519Signature2018: await signEd2018(credential(v1.slice(0, 2))),
       'ecdsa-rdfc-2019': await signEcdsa(credential(v2)),
+      'ecdsa-sd-2023 derived': await signEcdsaSd(credential(v2)),
     },
     vcJwt,
     close: () =>
