@@ -100,6 +100,14 @@ export function didWebUrl(did: string, httpHosts: readonly string[]): string | {
   return `${scheme}://${host.toLowerCase()}/${suffix}`;
 }
 
+function originOf(url: string): string | null {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+}
+
 function hostPortOf(host: string, defaultPort: number): string {
   return (/:\d+$/.test(host) ? host : `${host}:${defaultPort}`).toLowerCase();
 }
@@ -184,7 +192,7 @@ export class KeyResolver {
     const res = await fetchJson(this.ctx.fetcher, url, 'document', KEY_DOCUMENT_TYPES);
     if (!res.ok) return res.reason;
     // A redirect off the origin (an open redirect on the issuer's site) would let anyone answer for it.
-    if (new URL(res.url).origin !== new URL(url).origin) return `${url} redirects to another origin`;
+    if (originOf(res.url) !== originOf(url)) return `${url} redirects to another origin`;
     if (!isRecord(res.doc)) return `${url} is not a JSON object`;
     // A DID document for another DID proves nothing about this one (a host serving many tenants).
     if (base.startsWith('did:') && res.doc.id !== base)
