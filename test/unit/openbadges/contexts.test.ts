@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type Verdict, verifyBadge } from '../../../src/modules/openbadges/index.ts';
 import {
@@ -71,6 +74,22 @@ describe('Open Badges 3.0 contexts', () => {
     await expect(
       documentLoader('https://purl.imsglobal.org/spec/ob/v3p0/context-9.9.9.json'),
     ).rejects.toThrow(/never fetched/);
+  });
+
+  // 1EdTech's validator lists the contexts it bundles, the Open Badges 3.0 ones among them.
+  const urls = resolve(
+    dirname(fileURLToPath(import.meta.url)),
+    '../../../../shared/fixtures/1edtech-validator/contexts/URLS.md',
+  );
+  it.skipIf(!existsSync(urls))('knows every Open Badges 3.0 context URL 1EdTech’s validator bundles', () => {
+    const listed = [
+      ...readFileSync(urls, 'utf8').matchAll(/\| (https:\/\/purl\.imsglobal\.org\/spec\/ob\/v3p0\/\S+) \|/g),
+    ].map((m) => m[1] as string);
+    expect(listed.length).toBeGreaterThanOrEqual(6);
+    for (const url of listed) {
+      expect(knownContext(url), url).toBe(true);
+      if (!url.endsWith('/extensions.json')) expect(OB3_CONTEXTS.has(url), url).toBe(true);
+    }
   });
 
   // The check once accepted only the context(-3.0.N).json spelling, refusing credentials the loader could read.
