@@ -1,11 +1,13 @@
 // A first run as a developer meets it: `npm start` with no SMTP server shows the sign-in link
 // on the console, marked, and nowhere in the log; the link opens the backpack's own sign-in
-// page. In production the same configuration does not start.
+// page; the README's quick start then stores a first badge. In production the same
+// configuration does not start.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMain, startServer } from '../support/server.ts';
+import { PROJECT_ROOT, runMain, startServer } from '../support/server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'backpack-first-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +45,28 @@ describe('a first run without SMTP', () => {
         body: JSON.stringify({ code, age: 30 }),
       });
       expect(signedIn.status).toBe(200);
-      expect(signedIn.headers.get('set-cookie')).toContain('backpack_session=');
+      const cookie = (signedIn.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      expect(cookie).toMatch(/^backpack_session=/);
+
+      // The quick start's first badge: a credential the backpack verifies with no network.
+      const body = execFileSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/example-badge.ts', 'ada@example.org'],
+        {
+          cwd: PROJECT_ROOT,
+          encoding: 'utf8',
+        },
+      );
+      const added = await fetch(`${server.url}/v1/badges`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body,
+      });
+      expect(added.status, await added.clone().text()).toBe(201);
+      const list = (await (await fetch(`${server.url}/v1/badges`, { headers: { cookie } })).json()) as {
+        items: { name: string }[];
+      };
+      expect(list.items.map((b) => b.name)).toEqual(['First badge']);
     } finally {
       expect(await server.stop('SIGTERM')).toBe(0);
     }

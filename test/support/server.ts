@@ -56,7 +56,8 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: a loaded CI machine can take this long to migrate, compile and listen.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${output()}`);
     try {
