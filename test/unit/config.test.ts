@@ -28,6 +28,17 @@ describe('loadConfig', () => {
     expect(config.docsEnabled).toBe(false);
   });
 
+  it('reads key documents over plain http only from the host:port entries listed', () => {
+    expect(loadConfig({}).didWebHttpHosts).toEqual([]);
+    expect(loadConfig({ DID_WEB_HTTP_HOSTS: 'Issuer.Test:8080, 127.0.0.1:9000' }).didWebHttpHosts).toEqual([
+      'issuer.test:8080',
+      '127.0.0.1:9000',
+    ]);
+    for (const bad of ['issuer.test', 'http://issuer.test:80', 'issuer.test:80/path', '*:80']) {
+      expect(() => loadConfig({ DID_WEB_HTTP_HOSTS: bad }), bad).toThrow(/DID_WEB_HTTP_HOSTS/);
+    }
+  });
+
   it('trusts proxies by address, network or hop count, never blindly', () => {
     expect(loadConfig({}).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
