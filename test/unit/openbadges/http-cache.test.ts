@@ -1,10 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createHttpCache,
   FetchError,
   type FetchOptions,
   type FetchResponse,
+  verifyBadge,
 } from '../../../src/modules/openbadges/index.ts';
+import { CORPUS_NOW, CORPUS_ROOT, corpusFetcher } from '../../support/real-world.ts';
 
 /** An origin server in memory: documents with their headers, answering conditional requests. */
 function origin(clock: { ms: number }) {
@@ -245,5 +249,60 @@ describe('HTTP cache for issuer documents', () => {
     const res = await cache.fetcher(URL_A, { headers: { 'if-none-match': '"e"' } });
     expect(res.status).toBe(304);
     expect(server.seen).toHaveLength(2);
+  });
+});
+
+describe('HTTP cache under the engine: a did:web issuer from the real-world corpus', () => {
+  const credential =
+    'dcc-vc-test-fixtures/verifiableCredentials/v2/dataIntegrityProof/didweb/oidf-noStatus-notExpired.json';
+  const didUrl = 'https://digitalcredentials.github.io/vc-test-fixtures/dids/oidf/did.json';
+
+  it('sees a key withdrawn from the DID document at the first verification after the document’s lifetime', async () => {
+    const clock = { ms: CORPUS_NOW.getTime() };
+    const published = JSON.parse(
+      readFileSync(join(CORPUS_ROOT, 'dcc-vc-test-fixtures/dids/oidf/did.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    let document = published;
+    let fetches = 0;
+    const corpus = corpusFetcher();
+    const issuerSite = async (url: string, opts?: FetchOptions): Promise<FetchResponse> => {
+      if (url !== didUrl) return corpus(url, opts);
+      fetches += 1;
+      return {
+        status: 200,
+        url,
+        contentType: 'application/did+json',
+        body: new TextEncoder().encode(JSON.stringify(document)),
+        headers: { 'content-type': 'application/did+json', 'cache-control': 'max-age=300' },
+      };
+    };
+    const cache = createHttpCache(issuerSite, {
+      maxBytes: 1024 * 1024,
+      defaultTtlMs: 60_000,
+      maxTtlMs: 3_600_000,
+      now: () => clock.ms,
+    });
+    const json = JSON.parse(readFileSync(join(CORPUS_ROOT, credential), 'utf8'));
+    const verify = () =>
+      verifyBadge(
+        { kind: 'json', json },
+        { fetcher: cache.fetcher, now: () => new Date(clock.ms), recipients: [] },
+      );
+    const keyCheck = (v: Awaited<ReturnType<typeof verify>>) =>
+      v.checks.find((c) => c.code === 'key_owned_by_issuer')?.status;
+
+    expect(keyCheck(await verify())).toBe('passed');
+    // The issuer withdraws its key: the document it now serves lists no assertion method.
+    document = { ...published, assertionMethod: [], verificationMethod: [] };
+    clock.ms += 299_000;
+    expect(keyCheck(await verify())).toBe('passed');
+    expect(fetches).toBe(1);
+    clock.ms += 2_000;
+    const after = await verify();
+    expect(fetches).toBe(2);
+    expect(after.ok).toBe(false);
+    expect(after.checks.filter((c) => c.status === 'failed').map((c) => c.code)).toContain(
+      'key_owned_by_issuer',
+    );
   });
 });
