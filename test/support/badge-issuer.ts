@@ -5,7 +5,7 @@
 import { createHash, sign as cryptoSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, deflateSync, gzipSync } from 'node:zlib';
 import { CompactSign, type CryptoKey, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 import jsonld from 'jsonld';
 import { documentLoader } from '../../src/modules/openbadges/jsonld-loader.ts';
@@ -79,6 +79,10 @@ export class LocalIssuer {
   cacheControl = 'no-cache';
   /** Every request received: path, and whether it was a conditional one that got 304. */
   readonly requests: { path: string; notModified: boolean }[] = [];
+  /** Paths switched off: they answer 503 until switched on again. */
+  private readonly off = new Set<string>();
+  private readonly statusBits = new Set<number>();
+  private nextStatusIndex = 0;
   origin = '';
   hostPort = '';
   private close_: () => Promise<void> = async () => undefined;
@@ -96,6 +100,11 @@ export class LocalIssuer {
     const server = createServer((req, res) => {
       const path = req.url ?? '';
       const doc = this.docs.get(path);
+      if (this.off.has(path)) {
+        this.requests.push({ path, notModified: false });
+        res.writeHead(503).end();
+        return;
+      }
       if (!doc) {
         this.requests.push({ path, notModified: false });
         res.writeHead(404).end();
@@ -141,6 +150,7 @@ export class LocalIssuer {
     });
     this.docs.set('/badge.png', { status: 200, body: tinyPng(), type: 'image/png' });
     this.publishRevocations();
+    await this.publishStatusList();
   }
 
   /** A new RSA key published at the same key URL: assertions signed before no longer verify. */
@@ -287,6 +297,92 @@ export class LocalIssuer {
     const data = Buffer.concat([sha(await canon(proof)), sha(await canon(doc))]);
     const { '@context': _context, ...stored } = proof;
     return { ...doc, proof: { ...stored, proofValue: `z${base58(cryptoSign(null, data, this.edPrivate))}` } };
+  }
+
+  /** The URL of this issuer's revocation status list (a signed BitstringStatusListCredential). */
+  get statusListUrl(): string {
+    return `${this.origin}/status/1`;
+  }
+
+  /** A fresh `credentialStatus` entry on the status list, for `credential(…, { credentialStatus })`. */
+  statusEntry(): { entry: Record<string, unknown>; index: number } {
+    const index = this.nextStatusIndex++;
+    return {
+      index,
+      entry: {
+        id: `${this.statusListUrl}#${index}`,
+        type: 'BitstringStatusListEntry',
+        statusPurpose: 'revocation',
+        statusListIndex: String(index),
+        statusListCredential: this.statusListUrl,
+      },
+    };
+  }
+
+  /** Sets or clears a status list bit and publishes the list again, signed. */
+  async setStatus(index: number, revoked: boolean): Promise<void> {
+    if (revoked) this.statusBits.add(index);
+    else this.statusBits.delete(index);
+    await this.publishStatusList();
+  }
+
+  /** Publishes the status list signed by someone other than the issuer (it must not be trusted). */
+  async forgeStatusList(): Promise<void> {
+    const genuine = this.edPrivate;
+    this.edPrivate = generateKeyPairSync('ed25519').privateKey;
+    try {
+      await this.publishStatusList();
+    } finally {
+      this.edPrivate = genuine;
+    }
+  }
+
+  private async publishStatusList(): Promise<void> {
+    // 16 KiB, the smallest list the Bitstring Status List spec allows, most significant bit first.
+    const bits = Buffer.alloc(16 * 1024);
+    for (const i of this.statusBits) bits[i >> 3] = (bits[i >> 3] ?? 0) | (0x80 >> (i & 7));
+    const list = {
+      '@context': ['https://www.w3.org/ns/credentials/v2'],
+      id: this.statusListUrl,
+      type: ['VerifiableCredential', 'BitstringStatusListCredential'],
+      issuer: this.did,
+      validFrom: '2024-01-01T00:00:00Z',
+      credentialSubject: {
+        id: `${this.statusListUrl}#list`,
+        type: 'BitstringStatusList',
+        statusPurpose: 'revocation',
+        encodedList: `u${gzipSync(bits).toString('base64url')}`,
+      },
+    };
+    const canon = (d: unknown) =>
+      jsonld.canonize(d, {
+        algorithm: 'RDFC-1.0',
+        format: 'application/n-quads',
+        documentLoader,
+        safe: true,
+      });
+    const proof = {
+      '@context': list['@context'],
+      type: 'DataIntegrityProof',
+      cryptosuite: 'eddsa-rdfc-2022',
+      created: '2024-01-01T00:00:00Z',
+      verificationMethod: `${this.did}#${this.did.slice(8)}`,
+      proofPurpose: 'assertionMethod',
+    };
+    const data = Buffer.concat([sha(await canon(proof)), sha(await canon(list))]);
+    const { '@context': _context, ...stored } = proof;
+    this.json('/status/1', {
+      ...list,
+      proof: { ...stored, proofValue: `z${base58(cryptoSign(null, data, this.edPrivate))}` },
+    });
+  }
+
+  /** Makes a path of this issuer answer 503 (off) or serve again (on). */
+  switchOff(url: string): void {
+    this.off.add(new URL(url, this.origin).pathname);
+  }
+  switchOn(url: string): void {
+    this.off.delete(new URL(url, this.origin).pathname);
   }
 
   /** An OB 3.0 credential as a VC-JWT (EdDSA, did:key). */

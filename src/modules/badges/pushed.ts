@@ -3,7 +3,7 @@
 // it never reads backpack_items itself.
 import type { Db } from '../../db/client.ts';
 import { Problem } from '../../http/problems.ts';
-import { currentStatus, type SharedBadgeStatus } from './shared-views.ts';
+import { currentStatus, type SharedBadgeStatus, type StatusReason, statusReasonOf } from './shared-views.ts';
 
 export interface OriginalBadge {
   id: string;
@@ -13,6 +13,9 @@ export interface OriginalBadge {
   originalText: string;
   issuedOn: Date;
   addedAt: Date;
+  /** As of the backpack's last verification, as everywhere else it is shown. */
+  status: SharedBadgeStatus;
+  statusReason: StatusReason | null;
 }
 
 export interface PushedBadge {
@@ -46,7 +49,7 @@ export class PushedBadges {
       specVersion: { in: query.versions },
       ...(query.since ? { addedAt: { gte: query.since } } : {}),
     };
-    const [items, total] = await Promise.all([
+    const [rows, total] = await Promise.all([
       this.prisma.backpackItem.findMany({
         where,
         select: {
@@ -57,6 +60,9 @@ export class PushedBadges {
           originalText: true,
           issuedOn: true,
           addedAt: true,
+          status: true,
+          statusReason: true,
+          expiresAt: true,
         },
         orderBy: [{ addedAt: 'desc' }, { id: 'asc' }],
         skip: query.offset,
@@ -64,6 +70,11 @@ export class PushedBadges {
       }),
       this.prisma.backpackItem.count({ where }),
     ]);
+    const now = this.now();
+    const items = rows.map(({ expiresAt, statusReason, ...r }) => {
+      const status = currentStatus(r.status, expiresAt, now);
+      return { ...r, status, statusReason: statusReasonOf(status, statusReason) };
+    });
     return { items, total };
   }
 

@@ -22,7 +22,7 @@ import {
 } from '../openbadges/index.ts';
 import type { VerificationGate } from './gate.ts';
 import { placeholderPng, placeholderSvg } from './placeholder.ts';
-import { currentStatus, type SharedBadgeStatus } from './shared-views.ts';
+import { currentStatus, type SharedBadgeStatus, type StatusReason, statusReasonOf } from './shared-views.ts';
 
 export type BadgeStatus = SharedBadgeStatus;
 export type SortKey = 'issued' | '-issued' | 'added' | '-added' | 'name' | '-name';
@@ -34,6 +34,7 @@ export interface BadgeSummaryView {
   issuedOn: Date;
   expiresAt: Date | null;
   status: BadgeStatus;
+  statusReason: StatusReason | null;
   specVersion: string;
   addedAt: Date;
   verifiedAt: Date;
@@ -48,6 +49,7 @@ export interface BadgeDetailView {
   issuedOn: Date;
   expiresAt: Date | null;
   status: BadgeStatus;
+  statusReason: StatusReason | null;
   specVersion: string;
   addedAt: Date;
   verifiedAt: Date;
@@ -106,6 +108,7 @@ const SUMMARY_SELECT = {
   issuedOn: true,
   expiresAt: true,
   status: true,
+  statusReason: true,
   specVersion: true,
   addedAt: true,
   verifiedAt: true,
@@ -134,6 +137,7 @@ type DetailRow = {
   issuedOn: Date;
   expiresAt: Date | null;
   status: string;
+  statusReason: string | null;
   specVersion: string;
   addedAt: Date;
   verifiedAt: Date;
@@ -218,6 +222,11 @@ function inputProblem(err: OpenBadgesInputError): Problem {
 }
 
 function toDetail(row: DetailRow, now: Date, sections: Record<string, unknown>): BadgeDetailView {
+  const status = currentStatus(row.status, row.expiresAt, now);
+  const checks = JSON.parse(row.checksJson) as Check[];
+  const reason = statusReasonOf(status, row.statusReason);
+  // The earner sees the check's own words (which list, what went wrong).
+  const missing = reason ? checks.find((c) => c.code === reason.code && c.status === 'failed') : undefined;
   return {
     id: row.id,
     name: row.name,
@@ -225,7 +234,8 @@ function toDetail(row: DetailRow, now: Date, sections: Record<string, unknown>):
     issuer: { id: row.issuerId, name: row.issuerName, url: row.issuerUrl },
     issuedOn: row.issuedOn,
     expiresAt: row.expiresAt,
-    status: currentStatus(row.status, row.expiresAt, now),
+    status,
+    statusReason: reason && missing ? { code: reason.code, message: missing.message } : reason,
     specVersion: row.specVersion,
     addedAt: row.addedAt,
     verifiedAt: row.verifiedAt,
@@ -236,9 +246,46 @@ function toDetail(row: DetailRow, now: Date, sections: Record<string, unknown>):
     source: row.source,
     normalized: JSON.parse(row.normalizedJson) as NormalizedBadge,
     original: { format: row.originalFormat, text: row.originalText },
-    checks: JSON.parse(row.checksJson) as Check[],
+    checks,
     sections,
   };
+}
+
+const RECHECK_SELECT = {
+  id: true,
+  status: true,
+  originalFormat: true,
+  originalText: true,
+  recheckAttempts: true,
+} as const;
+
+type RecheckRow = {
+  id: string;
+  status: string;
+  originalFormat: string;
+  originalText: string;
+  recheckAttempts: number;
+};
+
+/** The first retry of an unverified badge, doubling with each failed retry up to the cap. */
+const RECHECK_FIRST_MS = 10 * 60_000;
+const RECHECK_MAX_MS = 24 * 3_600_000;
+
+/**
+ * The stored status with its reason and retry schedule: an unverified badge is tried again after
+ * a delay that doubles with each verification that could not be made (`attemptsBefore` of them
+ * so far); any other status clears the schedule.
+ */
+function statusFields(status: string, reason: string | null, attemptsBefore: number, now: Date) {
+  if (status !== 'unverified') {
+    return { status, statusReason: null, recheckAt: null, recheckAttempts: 0 };
+  }
+  return { status, statusReason: reason, ...retrySchedule(attemptsBefore, now) };
+}
+
+function retrySchedule(attemptsBefore: number, now: Date): { recheckAt: Date; recheckAttempts: number } {
+  const delay = Math.min(RECHECK_FIRST_MS * 2 ** Math.min(attemptsBefore, 20), RECHECK_MAX_MS);
+  return { recheckAt: new Date(now.getTime() + delay), recheckAttempts: attemptsBefore + 1 };
 }
 
 /** What the stored original stands for when it is verified again. */
@@ -329,7 +376,7 @@ export class BadgesService {
     const expiresAt = badge.expires ? new Date(badge.expires) : null;
     const fields = {
       specVersion: verdict.version as string,
-      status: verdict.status,
+      ...statusFields(verdict.status, verdict.statusReason, 0, now),
       name: badge.name,
       description: badge.description,
       issuerId: badge.issuer.id,
@@ -445,20 +492,22 @@ export class BadgesService {
       }),
       this.deps.prisma.backpackItem.count({ where }),
     ]);
-    const items = rows.map(
-      (r): BadgeSummaryView => ({
+    const items = rows.map((r): BadgeSummaryView => {
+      const status = currentStatus(r.status, r.expiresAt, now);
+      return {
         id: r.id,
         name: r.name,
         issuer: { id: r.issuerId, name: r.issuerName },
         issuedOn: r.issuedOn,
         expiresAt: r.expiresAt,
-        status: currentStatus(r.status, r.expiresAt, now),
+        status,
+        statusReason: statusReasonOf(status, r.statusReason),
         specVersion: r.specVersion,
         addedAt: r.addedAt,
         verifiedAt: r.verifiedAt,
         imageUrl: imageUrlOf(r.id, r.imageType),
-      }),
-    );
+      };
+    });
     return { items, total };
   }
 
@@ -499,21 +548,21 @@ export class BadgesService {
   async reverify(earnerId: string, id: string): Promise<BadgeDetailView> {
     const row = await this.deps.prisma.backpackItem.findFirst({
       where: { id, earnerId },
-      select: { id: true, status: true, originalFormat: true, originalText: true },
+      select: RECHECK_SELECT,
     });
     if (!row) throw new Problem('not_found', 'No such badge.');
     await this.recheck(earnerId, row, this.deps.now());
     return this.get(earnerId, id);
   }
 
-  private async recheck(
-    earnerId: string,
-    row: { id: string; status: string; originalFormat: string; originalText: string },
-    now: Date,
-    patient = false,
-  ): Promise<string> {
+  private async recheck(earnerId: string, row: RecheckRow, now: Date, patient = false): Promise<string> {
     let status: string;
+    let reason: string | null = null;
     let checks: Check[];
+    // An issuer's copy that cannot be fetched right now proves nothing either way: a badge that
+    // was valid becomes unverified (never stays valid), one already revoked or invalid stays so.
+    const unchecked = () =>
+      row.status === 'valid' || row.status === 'unverified' ? 'unverified' : row.status;
     try {
       const { verdict } = await this.verify(
         earnerId,
@@ -523,32 +572,58 @@ export class BadgesService {
       );
       checks = verdict.checks;
       const failed = failedCodes(checks);
-      // An issuer that cannot be reached right now says nothing about the badge: keep its status.
       const unreachable = !verdict.badge && failed.has('hosted_fetched') && verdict.status !== 'revoked';
-      status = unreachable ? row.status : verdict.status;
+      status = unreachable ? unchecked() : verdict.status;
+      reason = unreachable ? 'hosted_fetched' : verdict.statusReason;
     } catch (err) {
       if (!(err instanceof Problem)) throw err;
-      status = err.code === 'badge_unreachable' ? row.status : 'invalid';
-      checks = [{ code: 'input_parsed', status: 'failed', message: err.detail ?? err.title }];
+      const unreachable = err.code === 'badge_unreachable';
+      status = unreachable ? unchecked() : 'invalid';
+      reason = unreachable ? 'hosted_fetched' : null;
+      checks = [
+        {
+          code: unreachable ? 'hosted_fetched' : 'input_parsed',
+          status: 'failed',
+          message: err.detail ?? err.title,
+        },
+      ];
     }
+    const attempts = row.status === 'unverified' ? row.recheckAttempts : 0;
     await this.deps.prisma.backpackItem.updateMany({
       where: { id: row.id, earnerId },
-      data: { status, checksJson: JSON.stringify(checks), verifiedAt: now },
+      data: {
+        ...statusFields(status, reason, attempts, now),
+        checksJson: JSON.stringify(checks),
+        verifiedAt: now,
+      },
     });
     return status;
   }
 
   /**
-   * Re-verifies the `batchSize` badges verified longest ago, so that revocations and expiries
-   * reach the backpack. Returns how many were checked and how many changed status.
+   * Re-verifies up to `batchSize` badges: first the unverified ones whose retry is due (their
+   * backoff has passed), then those verified longest ago, so that revocations and expiries reach
+   * the backpack. Returns how many were checked and how many changed status.
    */
   async reverifyDue(now: Date, batchSize: number): Promise<{ checked: number; changed: number }> {
-    const rows = await this.deps.prisma.backpackItem.findMany({
-      where: { verifiedAt: { lt: now } },
-      orderBy: [{ verifiedAt: 'asc' }, { id: 'asc' }],
+    const select = { ...RECHECK_SELECT, earnerId: true } as const;
+    const due = await this.deps.prisma.backpackItem.findMany({
+      where: { recheckAt: { lte: now } },
+      orderBy: [{ recheckAt: 'asc' }, { id: 'asc' }],
       take: batchSize,
-      select: { id: true, earnerId: true, status: true, originalFormat: true, originalText: true },
+      select,
     });
+    const oldest =
+      due.length < batchSize
+        ? await this.deps.prisma.backpackItem.findMany({
+            // Unverified badges wait for their own retry time instead.
+            where: { verifiedAt: { lt: now }, recheckAt: null },
+            orderBy: [{ verifiedAt: 'asc' }, { id: 'asc' }],
+            take: batchSize - due.length,
+            select,
+          })
+        : [];
+    const rows = [...due, ...oldest];
     let changed = 0;
     for (const row of rows) {
       try {
@@ -558,7 +633,7 @@ export class BadgesService {
         // One badge that cannot be checked must not stop the others, nor come first again
         // next run: it keeps its status, and its checks say that the last check failed.
         this.deps.log?.error({ err, itemId: row.id }, 'badge re-verification failed');
-        await this.recordFailedCheck(row.id, now).catch((recordErr: unknown) => {
+        await this.recordFailedCheck(row, now).catch((recordErr: unknown) => {
           this.deps.log?.error({ err: recordErr, itemId: row.id }, 'cannot record a failed re-verification');
         });
       }
@@ -566,13 +641,18 @@ export class BadgesService {
     return { checked: rows.length, changed };
   }
 
-  private async recordFailedCheck(id: string, now: Date): Promise<void> {
+  private async recordFailedCheck(row: RecheckRow, now: Date): Promise<void> {
     const checks: Check[] = [
       { code: 'input_parsed', status: 'failed', message: 'the badge could not be checked again this time' },
     ];
     await this.deps.prisma.backpackItem.updateMany({
-      where: { id },
-      data: { checksJson: JSON.stringify(checks), verifiedAt: now },
+      where: { id: row.id },
+      data: {
+        checksJson: JSON.stringify(checks),
+        verifiedAt: now,
+        // An unverified badge waits for its next retry like after any other failed try.
+        ...(row.status === 'unverified' ? retrySchedule(row.recheckAttempts, now) : {}),
+      },
     });
   }
 

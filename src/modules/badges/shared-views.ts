@@ -3,7 +3,27 @@
 // and the aggregates behind the public statistics.
 import type { Db } from '../../db/client.ts';
 
-export type SharedBadgeStatus = 'valid' | 'expired' | 'revoked' | 'invalid';
+export type SharedBadgeStatus = 'valid' | 'expired' | 'revoked' | 'invalid' | 'unverified';
+
+/** Why a badge is `unverified`: the check that could not be made, in words anyone may read. */
+export interface StatusReason {
+  code: string;
+  message: string;
+}
+
+const UNVERIFIED_REASONS: Record<string, string> = {
+  revocation_unchecked:
+    "The issuer's revocation or status list could not be fetched or trusted, so whether the badge has been revoked is not known yet.",
+  hosted_fetched:
+    "The issuer's hosted copy of the badge could not be fetched, so whether it still stands is not known yet.",
+};
+
+/** The reason shown with an `unverified` status; null for every other status. */
+export function statusReasonOf(status: SharedBadgeStatus, code: string | null): StatusReason | null {
+  if (status !== 'unverified') return null;
+  const known = code ?? 'revocation_unchecked';
+  return { code: known, message: UNVERIFIED_REASONS[known] ?? 'A verification check could not be made.' };
+}
 
 export interface BadgeSummary {
   id: string;
@@ -15,6 +35,7 @@ export interface BadgeSummary {
 }
 
 export interface BadgePublicDetail extends BadgeSummary {
+  statusReason: StatusReason | null;
   description: string;
   issuerUrl: string | null;
   criteriaUrl: string | null;
@@ -35,11 +56,15 @@ export interface HeldBadgeRow {
   issuedOn: Date;
 }
 
-/** A badge past its expiry shows as expired even before the next verification says so. */
+/**
+ * A badge past its expiry shows as expired even before the next verification says so. Only a
+ * stored `valid` reads as valid: anything unexpected reads as invalid, never as valid.
+ */
 export function currentStatus(stored: string, expiresAt: Date | null, now: Date): SharedBadgeStatus {
   if (stored === 'revoked' || stored === 'invalid') return stored;
   if (expiresAt && expiresAt.getTime() <= now.getTime()) return 'expired';
-  return stored === 'expired' ? 'expired' : 'valid';
+  if (stored === 'valid' || stored === 'expired' || stored === 'unverified') return stored;
+  return 'invalid';
 }
 
 const SUMMARY_SELECT = {
@@ -98,6 +123,7 @@ export class SharedBadgeViews {
         issuerUrl: true,
         criteriaUrl: true,
         badgeClassId: true,
+        statusReason: true,
         assertionId: true,
         recipientAddress: true,
         originalFormat: true,
@@ -106,10 +132,13 @@ export class SharedBadgeViews {
       },
     });
     return new Map(
-      rows.map(({ image, ...r }) => [
-        r.id,
-        { ...r, status: currentStatus(r.status, r.expiresAt, now), hasImage: image !== null },
-      ]),
+      rows.map(({ image, ...r }) => {
+        const status = currentStatus(r.status, r.expiresAt, now);
+        return [
+          r.id,
+          { ...r, status, statusReason: statusReasonOf(status, r.statusReason), hasImage: image !== null },
+        ];
+      }),
     );
   }
 

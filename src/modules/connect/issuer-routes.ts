@@ -8,7 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
-import type { BadgesService, PushedBadges } from '../badges/index.ts';
+import type { BadgesService, PushedBadges, SharedBadgeStatus, StatusReason } from '../badges/index.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import type { AccessGrant } from './oauth.ts';
 import { endpoint } from './oauth-routes.ts';
@@ -105,6 +105,8 @@ function backpackConnectErrors(err: FastifyError | Problem, _request: FastifyReq
 const V2_VERSIONS = ['0.5', '1.0', '1.1', '2.0'];
 const V3_VERSIONS = ['3.0'];
 const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+type Verification = { status: SharedBadgeStatus; statusReason: StatusReason | null };
 
 interface PageQuery {
   limit: number;
@@ -355,12 +357,21 @@ export function issuerHandlers(deps: IssuerRoutesDeps): OperationHandlers {
         const items = await originals(request, reply, V3_VERSIONS, '/ims/ob/v3p0/credentials');
         const credential: unknown[] = [];
         const compactJwsStrings: string[] = [];
+        // The credentials travel as issued (their proofs must stay intact); what the backpack
+        // found when it last verified each one travels beside them, in the same order.
+        const verification = { credential: [] as Verification[], compactJwsStrings: [] as Verification[] };
         for (const item of items) {
           const value = parsedOriginal(item.originalFormat, item.originalText);
-          if (typeof value === 'string') compactJwsStrings.push(value);
-          else credential.push(value);
+          const found = { status: item.status, statusReason: item.statusReason };
+          if (typeof value === 'string') {
+            compactJwsStrings.push(value);
+            verification.compactJwsStrings.push(found);
+          } else {
+            credential.push(value);
+            verification.credential.push(found);
+          }
         }
-        return { credential, compactJwsStrings };
+        return { credential, compactJwsStrings, verification };
       },
     },
 

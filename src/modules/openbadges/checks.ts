@@ -29,7 +29,8 @@ export const CHECK_CODES = {
   proof_unsupported: 'An OB 3.0 proof uses a type or cryptosuite this service does not verify.',
   revoked: 'The issuer has revoked the award.',
   not_revoked: 'The issuer reports the award as not revoked (or no revocation mechanism applies).',
-  revocation_unchecked: 'The revocation status could not be obtained.',
+  revocation_unchecked:
+    'The revocation status could not be obtained (status list, revocation list or its proof unavailable); the badge is unverified until it can be.',
   issued_in_future: 'The issue date (or validFrom) is in the future.',
   expired: 'The expiry date (or validUntil) has passed.',
   expiry_before_issue: 'The expiry date is before the issue date.',
@@ -46,6 +47,12 @@ export const CHECK_CODES = {
 } as const;
 
 export type CheckCode = keyof typeof CHECK_CODES;
+
+/**
+ * Failed checks that say a check could not be made, not that the badge is bad: alone, they make
+ * the verdict `unverified` (never `valid`) until a later verification can make them.
+ */
+export const UNCHECKED_CODES: ReadonlySet<string> = new Set<CheckCode>(['revocation_unchecked']);
 
 /** Collects checks in order; the verdict is derived from them. */
 export class CheckList {

@@ -62,7 +62,9 @@ export interface Ob2Source {
   jws: string | null;
 }
 
-export type Ob2Outcome = Omit<Verdict, 'ok' | 'status' | 'checks' | 'image'> & { imageRefs: string[] };
+export type Ob2Outcome = Omit<Verdict, 'ok' | 'status' | 'statusReason' | 'checks' | 'image'> & {
+  imageRefs: string[];
+};
 
 /** Tells 0.5, 1.0, 1.1 and 2.0 apart as the 1EdTech validator's upgrade step does. */
 export function detectLegacyVersion(doc: JsonRecord): LegacyVersion {
@@ -366,7 +368,7 @@ async function revocationListCheck(
   }
   const res = await fetchJson(ctx.fetcher, url, 'statusList');
   if (!res.ok || !isRecord(res.doc)) {
-    checks.warn('revocation_unchecked', res.ok ? 'revocation list is not JSON' : res.reason);
+    checks.fail('revocation_unchecked', res.ok ? `revocation list ${url} is not a JSON object` : res.reason);
     return;
   }
   const wanted = ids.filter((x): x is string => !!x);

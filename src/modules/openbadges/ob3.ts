@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { compactVerify, decodeProtectedHeader } from 'jose';
-import type { CheckList } from './checks.ts';
+import { CheckList } from './checks.ts';
 import { checkDates, checkRecipient, fetchJson } from './common.ts';
 import { cryptosuiteOf, verifyProof } from './cryptosuites.ts';
 import { KeyResolver, keyFromJwk } from './did.ts';
@@ -17,6 +17,7 @@ import {
   isHttpUrl,
   isRecord,
   type JsonRecord,
+  parseDate,
   refId,
   sha256Hex,
   str,
@@ -122,6 +123,53 @@ function bitAt(encodedList: string, index: number): boolean | null {
   return ((byte >> (7 - (index % 8))) & 1) === 1;
 }
 
+const STATUS_LIST_TYPES = ['BitstringStatusListCredential', 'StatusList2021Credential'];
+
+/**
+ * A status list credential, fetched and trusted only when it is what it claims: a status list
+ * credential of the same issuer whose own proof verifies and that is still current. Anything
+ * else is a reason why the status could not be checked.
+ */
+async function fetchStatusList(
+  url: string,
+  ctx: VerifyContext,
+  issuerId: string | null,
+): Promise<{ ok: true; subject: JsonRecord } | { ok: false; reason: string }> {
+  const res = await fetchJson(ctx.fetcher, url, 'statusList');
+  if (!res.ok) return { ok: false, reason: res.reason };
+  const list = res.doc;
+  if (!isRecord(list) || !strings(list.type).some((t) => STATUS_LIST_TYPES.includes(t))) {
+    return { ok: false, reason: `${url} is not a status list credential` };
+  }
+  const listIssuer = refId(list.issuer);
+  if (!issuerId || listIssuer !== issuerId) {
+    return {
+      ok: false,
+      reason: `status list ${url} is issued by ${listIssuer ?? '(nobody)'}, not the issuer`,
+    };
+  }
+  const own = new CheckList();
+  await proofChecks(list, ctx, own, listIssuer);
+  const broken = own.items.find((c) => c.status === 'failed');
+  if (broken || !own.has('proof_valid', 'passed')) {
+    return {
+      ok: false,
+      reason: `status list ${url} is not verifiable: ${broken?.message ?? 'no proof verifies'}`,
+    };
+  }
+  const until = parseDate(list.validUntil ?? list.expirationDate);
+  if (until && until.getTime() <= ctx.now().getTime()) {
+    return { ok: false, reason: `status list ${url} expired on ${until.toISOString()}` };
+  }
+  const subject = asArray(list.credentialSubject).find(isRecord);
+  if (!subject) return { ok: false, reason: `status list ${url} has no credentialSubject` };
+  return { ok: true, subject };
+}
+
+/**
+ * Revocation and suspension. Every declared mechanism must be checked: a list that cannot be
+ * fetched or trusted fails `revocation_unchecked`, which leaves the badge unverified, never valid.
+ */
 async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckList): Promise<void> {
   const statuses = asArray(doc.credentialStatus).filter(isRecord);
   if (statuses.length === 0) {
@@ -129,13 +177,17 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
     return;
   }
   const credentialId = str(doc.id);
+  const issuerId = refId(doc.issuer);
   for (const status of statuses) {
     const type = str(status.type);
     if (type === '1EdTechRevocationList') {
       const url = str(status.id);
       const res = url ? await fetchJson(ctx.fetcher, url, 'statusList') : null;
       if (!res?.ok || !isRecord(res.doc)) {
-        checks.warn('revocation_unchecked', res && !res.ok ? res.reason : 'revocation list unavailable');
+        checks.fail(
+          'revocation_unchecked',
+          !res ? 'the revocation list has no URL' : !res.ok ? res.reason : `${url} is not a revocation list`,
+        );
         continue;
       }
       const hit = asArray(res.doc.revokedCredential)
@@ -150,17 +202,27 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
     } else if (type === 'BitstringStatusListEntry' || type === 'StatusList2021Entry') {
       const url = str(status.statusListCredential);
       const index = Number(status.statusListIndex);
-      const res = url ? await fetchJson(ctx.fetcher, url, 'statusList') : null;
-      const subject = res?.ok && isRecord(res.doc) ? res.doc.credentialSubject : null;
-      const list = isRecord(subject) ? str(subject.encodedList) : null;
-      const bit = list && Number.isInteger(index) && index >= 0 ? bitAt(list, index) : null;
-      if (bit === null) {
-        checks.warn(
+      const purpose = str(status.statusPurpose) ?? 'revocation';
+      if (!url || !Number.isInteger(index) || index < 0) {
+        checks.fail('revocation_unchecked', 'the status entry names no list or no valid index');
+        continue;
+      }
+      const list = await fetchStatusList(url, ctx, issuerId);
+      if (!list.ok) {
+        checks.fail('revocation_unchecked', list.reason);
+        continue;
+      }
+      const listPurposes = strings(list.subject.statusPurpose);
+      const encoded = str(list.subject.encodedList);
+      const bit = encoded ? bitAt(encoded, index) : null;
+      if (listPurposes.length > 0 && !listPurposes.includes(purpose)) {
+        checks.fail(
           'revocation_unchecked',
-          res && !res.ok ? res.reason : 'status list unavailable or unreadable',
+          `status list ${url} is for ${listPurposes.join(', ')}, not ${purpose}`,
         );
+      } else if (bit === null) {
+        checks.fail('revocation_unchecked', `status list ${url} is unreadable at index ${index}`);
       } else if (bit) {
-        const purpose = str(status.statusPurpose) ?? 'revocation';
         checks.fail(
           'revoked',
           purpose === 'suspension' ? 'suspended by the issuer' : 'revoked by the issuer',

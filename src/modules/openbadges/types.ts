@@ -104,9 +104,14 @@ export interface NormalizedBadge {
   alignments: NormalizedAlignment[];
 }
 
+/** `unverified`: authentic as far as checked, but a status (revocation) check could not be made. */
+export type VerdictStatus = 'valid' | 'expired' | 'revoked' | 'invalid' | 'unverified';
+
 export interface Verdict {
   ok: boolean;
-  status: 'valid' | 'expired' | 'revoked' | 'invalid';
+  status: VerdictStatus;
+  /** For `unverified`: the code of the check that could not be made. */
+  statusReason: string | null;
   version: BadgeVersion | null;
   assertionId: string | null;
   recipient: { address: string } | null;

@@ -1,4 +1,4 @@
-import { CheckList } from './checks.ts';
+import { CheckList, UNCHECKED_CODES } from './checks.ts';
 import { fetchJson } from './common.ts';
 import { OpenBadgesInputError } from './errors.ts';
 import { type BadgeImage, loadImage, sniffImage } from './image.ts';
@@ -109,12 +109,18 @@ async function dispatch(input: BadgeInput, ctx: VerifyContext, checks: CheckList
   }
 }
 
-function statusOf(checks: CheckList): Verdict['status'] {
-  const failed = new Set(checks.items.filter((c) => c.status === 'failed').map((c) => c.code));
-  if (failed.has('revoked')) return 'revoked';
-  if (failed.size === 0) return 'valid';
-  if (failed.size === 1 && failed.has('expired')) return 'expired';
-  return 'invalid';
+function statusOf(checks: CheckList): Pick<Verdict, 'status' | 'statusReason'> {
+  const failedChecks = checks.items.filter((c) => c.status === 'failed');
+  const failed = new Set(failedChecks.map((c) => c.code));
+  if (failed.has('revoked')) return { status: 'revoked', statusReason: null };
+  const definite = [...failed].filter((code) => !UNCHECKED_CODES.has(code));
+  if (failed.size === 0) return { status: 'valid', statusReason: null };
+  if (definite.length === 0) {
+    const reason = failedChecks.find((c) => UNCHECKED_CODES.has(c.code));
+    return { status: 'unverified', statusReason: reason?.code ?? null };
+  }
+  if (definite.length === 1 && definite[0] === 'expired') return { status: 'expired', statusReason: null };
+  return { status: 'invalid', statusReason: null };
 }
 
 /**
@@ -153,7 +159,7 @@ export async function verifyBadge(input: BadgeInput, context: VerifyContext): Pr
     const exceeded = budget.exceeded();
     if (exceeded && !checks.has('limits_exceeded', 'failed')) checks.fail('limits_exceeded', exceeded);
     const { imageRefs: _unused, ...rest } = outcome;
-    return { ...rest, ok: !checks.failed(), status: statusOf(checks), image, checks: checks.items };
+    return { ...rest, ok: !checks.failed(), ...statusOf(checks), image, checks: checks.items };
   } finally {
     budget.end();
   }

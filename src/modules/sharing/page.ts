@@ -15,6 +15,7 @@ li.badge img{width:96px;height:96px;object-fit:contain;flex:none}
 .status-valid{background:#d8f3dc;color:#1b4332}
 .status-expired{background:#fff3bf;color:#5c3c00}
 .status-revoked,.status-invalid{background:#ffe3e3;color:#7d1a1a}
+.status-unverified{background:#e7e7e7;color:#333}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:.5rem 0}
 dt{color:#555}
 code{word-break:break-all;font-size:.8rem}
@@ -42,6 +43,7 @@ const STATUS_TEXT: Record<SharedBadgeView['status'], string> = {
   expired: 'Expired',
   revoked: 'Revoked by the issuer',
   invalid: 'Could not be verified',
+  unverified: 'Not verified: a check could not be made yet',
 };
 
 function date(iso: string | null): string {
@@ -53,7 +55,7 @@ function badgeItem(b: SharedBadgeView): Safe {
   ${b.imageUrl ? html`<img src="${new URL(b.imageUrl).pathname}" alt="">` : null}
   <div>
     <h2>${b.name}</h2>
-    <p><span class="status status-${b.status}">${STATUS_TEXT[b.status]}</span></p>
+    <p><span class="status status-${b.status}">${STATUS_TEXT[b.status]}</span>${b.statusReason ? html` <small>${b.statusReason.message}</small>` : null}</p>
     <p>${b.description}</p>
     <dl>
       <dt>Issuer</dt><dd>${b.issuer.url ? html`<a href="${b.issuer.url}" rel="nofollow noopener">${b.issuer.name}</a>` : b.issuer.name}</dd>

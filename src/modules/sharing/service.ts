@@ -221,6 +221,7 @@ export class SharingService {
       issuedOn: b.issuedOn.toISOString(),
       expiresAt: b.expiresAt?.toISOString() ?? null,
       status: b.status,
+      statusReason: b.statusReason,
       imageUrl: b.hasImage
         ? new URL(`/share/${link.token}/images/${b.position}`, this.publicUrl).toString()
         : null,
