@@ -57,7 +57,7 @@ describeEachDatabase('badges: unverified until their status can be checked', (cu
       headers: { accept: 'text/html' },
     });
     const displayer = (await get(null, `/v1/displayers/${share.handle}/groups`)).json() as {
-      groups: { badges: { status: string }[] }[];
+      items: { badges: { status: string }[] }[];
     };
     const ob3 = await oauth.protectedResourceRequest(
       ob3Token,
@@ -73,7 +73,7 @@ describeEachDatabase('badges: unverified until their status can be checked', (cu
       detail: detail.status,
       page: (page.json() as { badges: { status: string }[] }).badges[0]?.status,
       html: /class="status status-(\w+)"/.exec(html.body)?.[1],
-      displayer: displayer.groups[0]?.badges[0]?.status,
+      displayer: displayer.items[0]?.badges[0]?.status,
       ob3: ob3Body.verification.credential[0]?.status,
     };
   }
@@ -190,7 +190,7 @@ describeEachDatabase('badges: unverified until their status can be checked', (cu
       const added = await send(earner, 'POST', '/v1/badges', { json: credential });
       expect(added.statusCode, added.body).toBe(201);
       expect(added.json().status).toBe('unverified');
-      expect(added.json().statusReason.message).toContain('not verifiable');
+      expect(added.json().statusReason.message).toContain('its own proof is not verifiable');
     } finally {
       // Publishes the genuine list again.
       await issuer.setStatus(index, false);

@@ -125,50 +125,44 @@ function bitAt(encodedList: string, index: number): boolean | null {
 
 const STATUS_LIST_TYPES = ['BitstringStatusListCredential', 'StatusList2021Credential'];
 
+type StatusList =
+  | { ok: true; subject: JsonRecord; distrust: string | null; publisher: string | null }
+  | { ok: false; reason: string };
+
 /**
- * A status list credential, fetched and trusted only when it is what it claims: a status list
- * credential of the same issuer whose own proof verifies and that is still current. Anything
- * else is a reason why the status could not be checked.
+ * A status list credential as fetched, with why it cannot be trusted (null when it can): its
+ * own proof must verify with a key its issuer vouches for, and it must still be current. A list
+ * published by another issuer than the credential's (a status service the issuer delegates to,
+ * as Digital Credentials Consortium issuers do) is trusted on the same terms, and named.
  */
-async function fetchStatusList(
-  url: string,
-  ctx: VerifyContext,
-  issuerId: string | null,
-): Promise<{ ok: true; subject: JsonRecord } | { ok: false; reason: string }> {
+async function fetchStatusList(url: string, ctx: VerifyContext): Promise<StatusList> {
   const res = await fetchJson(ctx.fetcher, url, 'statusList');
   if (!res.ok) return { ok: false, reason: res.reason };
   const list = res.doc;
   if (!isRecord(list) || !strings(list.type).some((t) => STATUS_LIST_TYPES.includes(t))) {
     return { ok: false, reason: `${url} is not a status list credential` };
   }
-  const listIssuer = refId(list.issuer);
-  if (!issuerId || listIssuer !== issuerId) {
-    return {
-      ok: false,
-      reason: `status list ${url} is issued by ${listIssuer ?? '(nobody)'}, not the issuer`,
-    };
-  }
-  const own = new CheckList();
-  await proofChecks(list, ctx, own, listIssuer);
-  const broken = own.items.find((c) => c.status === 'failed');
-  if (broken || !own.has('proof_valid', 'passed')) {
-    return {
-      ok: false,
-      reason: `status list ${url} is not verifiable: ${broken?.message ?? 'no proof verifies'}`,
-    };
-  }
-  const until = parseDate(list.validUntil ?? list.expirationDate);
-  if (until && until.getTime() <= ctx.now().getTime()) {
-    return { ok: false, reason: `status list ${url} expired on ${until.toISOString()}` };
-  }
   const subject = asArray(list.credentialSubject).find(isRecord);
   if (!subject) return { ok: false, reason: `status list ${url} has no credentialSubject` };
-  return { ok: true, subject };
+  const publisher = refId(list.issuer);
+  const own = new CheckList();
+  await proofChecks(list, ctx, own, publisher);
+  const broken = own.items.find((c) => c.status === 'failed');
+  const until = parseDate(list.validUntil ?? list.expirationDate);
+  let distrust: string | null = null;
+  if (broken || !own.has('proof_valid', 'passed')) {
+    distrust = `its own proof is not verifiable: ${broken?.message ?? 'no proof verifies'}`;
+  } else if (until && until.getTime() <= ctx.now().getTime()) {
+    distrust = `it expired on ${until.toISOString()}`;
+  }
+  return { ok: true, subject, distrust, publisher };
 }
 
 /**
  * Revocation and suspension. Every declared mechanism must be checked: a list that cannot be
  * fetched or trusted fails `revocation_unchecked`, which leaves the badge unverified, never valid.
+ * Only "not revoked" needs a trusted list: a set bit revokes even in a list whose proof cannot be
+ * verified, since believing it can only keep a badge from being shown as valid.
  */
 async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckList): Promise<void> {
   const statuses = asArray(doc.credentialStatus).filter(isRecord);
@@ -207,7 +201,7 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
         checks.fail('revocation_unchecked', 'the status entry names no list or no valid index');
         continue;
       }
-      const list = await fetchStatusList(url, ctx, issuerId);
+      const list = await fetchStatusList(url, ctx);
       if (!list.ok) {
         checks.fail('revocation_unchecked', list.reason);
         continue;
@@ -215,6 +209,10 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
       const listPurposes = strings(list.subject.statusPurpose);
       const encoded = str(list.subject.encodedList);
       const bit = encoded ? bitAt(encoded, index) : null;
+      const by =
+        list.publisher && list.publisher !== issuerId
+          ? ` (published by ${list.publisher} for the issuer)`
+          : '';
       if (listPurposes.length > 0 && !listPurposes.includes(purpose)) {
         checks.fail(
           'revocation_unchecked',
@@ -225,10 +223,12 @@ async function statusChecks(doc: JsonRecord, ctx: VerifyContext, checks: CheckLi
       } else if (bit) {
         checks.fail(
           'revoked',
-          purpose === 'suspension' ? 'suspended by the issuer' : 'revoked by the issuer',
+          `${purpose === 'suspension' ? 'suspended' : 'revoked'} by the issuer${by}${list.distrust ? `, says a list whose ${list.distrust}` : ''}`,
         );
+      } else if (list.distrust) {
+        checks.fail('revocation_unchecked', `status list ${url} cannot be trusted: ${list.distrust}`);
       } else {
-        checks.pass('not_revoked', 'status list bit is clear');
+        checks.pass('not_revoked', `status list bit is clear${by}`);
       }
     } else {
       checks.warn('credential_status_unsupported', `status type ${type ?? '(none)'} is not checked`);
