@@ -8,6 +8,13 @@ import type { Config } from '../config.ts';
 
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
+/**
+ * Badge images, opened on their own: an SVG is a document, so whatever slipped past the sanitizer
+ * (or was stored before it knew better) runs sandboxed in an opaque origin, with no script,
+ * form, plugin or fetch, and inline styles only.
+ */
+export const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox; form-action 'none'";
+
 export type SecurityOptions = Pick<
   Config,
   'corsOrigins' | 'rateLimitMax' | 'rateLimitWindowMs' | 'publicUrl'

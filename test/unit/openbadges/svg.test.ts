@@ -86,6 +86,34 @@ describe('sanitizeSvg', () => {
   });
 });
 
+describe('sanitizeSvg: only SVG survives', () => {
+  it('refuses a root in the XHTML namespace (meta refresh, form and img would render as a page)', () => {
+    const page = `<svg xmlns="http://www.w3.org/1999/xhtml"><meta http-equiv="refresh" content="0;url=https://evil.example/"/><form action="https://evil.example/login"><input name="password"/></form><img src="https://evil.example/logo.png"/></svg>`;
+    expect(inputError(() => sanitizeSvg(page)).code).toBe('svg_not_svg');
+    expect(inputError(() => sanitizeSvg('<svg><rect width="1" height="1"/></svg>')).code).toBe('svg_not_svg');
+  });
+
+  it('drops other namespaces inside an SVG root, default or prefixed, with their content', () => {
+    const mixed = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:h="http://www.w3.org/1999/xhtml" xmlns:ink="http://www.inkscape.org/namespaces/inkscape" ink:version="1.0">
+<g xmlns="http://www.w3.org/1999/xhtml"><meta http-equiv="refresh" content="0;url=https://evil.example/"/></g>
+<h:form action="https://evil.example/"><h:input/></h:form>
+<h:img src="https://evil.example/x.png"/>
+<switch><foreignObject><p>hi</p></foreignObject><rect width="2" height="2"/></switch>
+<circle cx="5" cy="5" r="4" fill="blue" onmouseover="alert(1)" data-x="1"/>
+</svg>`;
+    const clean = sanitizeSvg(mixed);
+    expect(clean).not.toMatch(/meta|refresh|form|input|img|xhtml|inkscape|foreignObject|onmouseover|data-x/i);
+    expect(clean).toContain('<circle cx="5" cy="5" r="4" fill="blue"/>');
+    expect(clean).toContain('<switch><rect width="2" height="2"/></switch>');
+    expect(sanitizeSvg(clean)).toBe(clean);
+  });
+
+  it('keeps the drawing vocabulary and the baked payload', () => {
+    const art = `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:openbadges="http://openbadges.org" viewBox="0 0 10 10"><openbadges:assertion verify="https://x.example/a/1"/><defs><linearGradient id="g"><stop offset="0" stop-color="red"/></linearGradient><filter id="f"><feGaussianBlur stdDeviation="1"/></filter></defs><path d="M0 0L10 10" stroke="url(#g)" filter="url(#f)"/><text x="1" y="9" font-family="serif">Hi</text><use xlink:href="#g"/></svg>`;
+    expect(sanitizeSvg(art)).toBe(art);
+  });
+});
+
 describe('bakeSvg', () => {
   it('round-trips JSON (CDATA), a URL and a JWS', () => {
     const json = '{"id":"urn:x","n":"a]]>b"}';
