@@ -7,7 +7,7 @@
 // This, with the contract, is the one place where an operation's credential rule lives.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { OperationInfo } from './contract.ts';
+import type { OperationInfo, SecurityRequirement } from './contract.ts';
 import { Problem } from './problems.ts';
 
 /** Who a request acts for, once authenticated. */
@@ -50,6 +50,12 @@ declare module 'fastify' {
 export const OPERATOR_HEADER = 'x-operator-token';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The contract names the session cookie twice, once per name it can have (`__Host-` over
+ * https, plain over http); either scheme in an operation's security admits a session.
+ */
+const SESSION_SCHEMES = ['sessionCookie', 'sessionCookieHttp'];
 
 /** The principal of an authenticated route; a route with security always has one. */
 export function principalOf(request: FastifyRequest): Principal {
@@ -137,16 +143,17 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
       throw new Problem('unauthenticated', 'Sign in, or send a bearer token.');
     }
 
-    const scheme = principal.via === 'session' ? 'sessionCookie' : 'bearerToken';
-    const alternatives = security.filter((alt) => scheme in alt);
+    const schemes = principal.via === 'session' ? SESSION_SCHEMES : ['bearerToken'];
+    const scopesOf = (alt: SecurityRequirement) => schemes.flatMap((name) => alt[name] ?? []);
+    const alternatives = security.filter((alt) => schemes.some((name) => name in alt));
     if (alternatives.length === 0) {
       throw new Problem(
         'forbidden',
         `This operation cannot be called with a ${principal.via === 'session' ? 'session cookie' : 'bearer token'}.`,
       );
     }
-    if (!alternatives.some((alt) => hasScopes(principal, alt[scheme] ?? []))) {
-      const needed = alternatives[0]?.[scheme] ?? [];
+    if (!alternatives.some((alt) => hasScopes(principal, scopesOf(alt)))) {
+      const needed = alternatives[0] ? scopesOf(alternatives[0]) : [];
       reply.header(
         'www-authenticate',
         `Bearer realm="backpack", error="insufficient_scope", scope="${needed.join(' ')}"`,

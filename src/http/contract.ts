@@ -28,6 +28,8 @@ export interface OperationInfo {
   tags: string[];
   /** `x-fresh-session`: a session must have signed in recently (tokens never qualify). */
   freshSession: boolean;
+  /** The operation takes a body that may be left out. */
+  optionalBody: boolean;
 }
 
 /** What a module provides for one operation: a handler, or route options with a handler. */
@@ -39,6 +41,7 @@ interface OpenApiOperation {
   security?: SecurityRequirement[];
   tags?: string[];
   'x-fresh-session'?: boolean;
+  requestBody?: { required?: boolean };
 }
 
 export interface Contract {
@@ -71,6 +74,7 @@ export function loadContract(path = CONTRACT_PATH): Contract {
         security: op.security ?? globalSecurity,
         tags: op.tags ?? [],
         freshSession: op['x-fresh-session'] === true,
+        optionalBody: op.requestBody !== undefined && op.requestBody.required !== true,
       });
     }
   }
@@ -125,6 +129,21 @@ function makeAjv(options: AjvOptions): Ajv {
 }
 
 /**
+ * A multipart file part reaches validation as a Buffer, where the contract (for the clients
+ * generated from it) says `type: string, format: binary`: such a schema is checked as a Buffer.
+ */
+function binaryAsBuffer(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(binaryAsBuffer);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const node = schema as Record<string, unknown>;
+  if (node.type === 'string' && node.format === 'binary') {
+    const { type: _type, format: _format, contentMediaType: _media, ...rest } = node;
+    return { ...rest, buffer: true };
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, binaryAsBuffer(value)]));
+}
+
+/**
  * Operations registered in a plugin scope of their own, so that what `setup` adds there (a
  * body parser for forms or multipart) reaches those routes and no other.
  */
@@ -169,10 +188,29 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
     );
   }
   const bodyAjv = makeAjv({ coerceTypes: false });
+  bodyAjv.addKeyword({
+    keyword: 'buffer',
+    schemaType: 'boolean',
+    validate: (_schema: boolean, data: unknown) => Buffer.isBuffer(data),
+    errors: false,
+  });
   const partsAjv = makeAjv({ coerceTypes: 'array' });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === 'body' ? bodyAjv : partsAjv).compile(schema as Record<string, unknown>),
+  const optionalBodies = new Set(
+    [...contract.operations.values()]
+      .filter((op) => op.optionalBody)
+      .map((op) => `${op.method} ${op.path.replace(/\{([^}]+)\}/g, ':$1')}`),
   );
+  app.setValidatorCompiler(({ schema, httpPart, contentType, method, url }) => {
+    if (httpPart !== 'body') return partsAjv.compile(schema as Record<string, unknown>);
+    const multipart = contentType?.startsWith('multipart/form-data') === true;
+    const validate = bodyAjv.compile(
+      (multipart ? binaryAsBuffer(schema) : schema) as Record<string, unknown>,
+    );
+    if (!optionalBodies.has(`${method} ${url}`)) return validate;
+    // Fastify validates a body left out as null: where the body is optional, that is no body.
+    const check = (data: unknown) => data === null || data === undefined || validate(data);
+    return Object.defineProperty(check, 'errors', { get: () => validate.errors });
+  });
   app.addHook('onRoute', (route) => {
     const schema = route.schema as (FastifySchema & { querystring?: Record<string, unknown> }) | undefined;
     if (
@@ -180,7 +218,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
       schema.querystring.type === 'object' &&
       !('additionalProperties' in schema.querystring)
     ) {
-      schema.querystring.additionalProperties = false;
+      schema.querystring.additionalProperties = route.config?.ignoreUnknownQuery === true;
     }
   });
   const operationResolver = (operationId: string): RouteOptions => {
@@ -214,5 +252,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
 declare module 'fastify' {
   interface FastifyContextConfig {
     operation?: OperationInfo;
+    /** Query parameters the contract does not name are ignored here instead of refused. */
+    ignoreUnknownQuery?: boolean;
   }
 }

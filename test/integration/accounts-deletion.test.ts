@@ -88,8 +88,8 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
     expect(body.sessions).toEqual([expect.objectContaining({ id: me.sessionId, current: true })]);
     expect(body.accessTokens).toEqual([expect.objectContaining({ name: 'script', scopes: ['badges:read'] })]);
     expect(body.operatorActions).toEqual([]);
-    expect(body.groups).toEqual([expect.objectContaining({ name: 'Mine' })]);
-    expect(body.shareLinks).toHaveLength(1);
+    expect(body.sections.groups).toEqual([expect.objectContaining({ name: 'Mine' })]);
+    expect(body.sections.shareLinks).toHaveLength(1);
     expect(res.body).not.toContain(token);
     expect(res.body).not.toContain(me.headers.cookie.split('=')[1]);
     expect(res.body).not.toMatch(/tokenHash|codeHash/);
@@ -99,9 +99,9 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
     const me = await signInByEmail(app);
     const id = await earnerIdOf(me.headers);
     app.services.accounts.addExportSection('testNotes', async (earnerId) => [{ earnerId, note: 'kept' }]);
-    expect(() => app.services.accounts.addExportSection('addresses', async () => [])).toThrow();
+    expect(() => app.services.accounts.addExportSection('groups', async () => [])).toThrow();
     const body = (await app.inject({ url: '/v1/account/export', headers: me.headers })).json();
-    expect(body.testNotes).toEqual([{ earnerId: id, note: 'kept' }]);
+    expect(body.sections.testNotes).toEqual([{ earnerId: id, note: 'kept' }]);
   });
 
   it('deletes the account with a fresh sign-in and leaves no trace in any table', async () => {
@@ -138,8 +138,8 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
     const exported = (await app.inject({ url: '/v1/account/export', headers: back.headers })).json();
     expect(exported.account.id).not.toBe(id);
     expect(exported.addresses).toHaveLength(1);
-    expect(exported.groups).toEqual([]);
-    expect(exported.shareLinks).toEqual([]);
+    expect(exported.sections.groups).toEqual([]);
+    expect(exported.sections.shareLinks).toEqual([]);
     expect(exported.accessTokens).toEqual([]);
     expect((await app.inject({ url: '/v1/badges', headers: back.headers })).json().items).toEqual([]);
   });
@@ -209,6 +209,26 @@ describeEachDatabase('accounts: export, deletion and the operator', (current) =>
     } finally {
       clock.advance(-11 * 60_000);
     }
+  });
+
+  it('takes an empty body labelled JSON as no body, as generated clients send it', async () => {
+    const me = await signInByEmail(app);
+    const groups = await app.inject({
+      method: 'POST',
+      url: '/v1/groups',
+      headers: { ...me.headers, 'content-type': 'application/json' },
+      payload: '',
+    });
+    // Where a body is required, an empty one is still malformed.
+    expectProblem(groups, 400, 'malformed_body');
+    const res = await app.inject({
+      method: 'DELETE',
+      url: '/v1/account',
+      headers: { ...me.headers, 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(res.statusCode).toBe(204);
+    expectProblem(await app.inject({ url: '/v1/profile', headers: me.headers }), 401, 'invalid_credentials');
   });
 
   it('refuses deletion across sites, by token, and with a form body, changing nothing', async () => {

@@ -27,11 +27,12 @@ describeEachDatabase('badges: ingestion', (current) => {
   const headers = (e: TestEarner) => ({ cookie: e.session.cookie, origin: e.session.origin });
   const add = (e: TestEarner, payload: unknown) =>
     app.inject({ method: 'POST', url: '/v1/badges', headers: headers(e), payload: payload as object });
-  const upload = (e: TestEarner, parts: Parameters<typeof multipartBody>[0]) => {
+  // addBadge and uploadBadge take the same upload.
+  const upload = (e: TestEarner, parts: Parameters<typeof multipartBody>[0], url = '/v1/badges') => {
     const body = multipartBody(parts);
     return app.inject({
       method: 'POST',
-      url: '/v1/badges',
+      url,
       headers: { ...headers(e), ...body.headers },
       payload: body.payload,
     });
@@ -134,9 +135,11 @@ describeEachDatabase('badges: ingestion', (current) => {
       JSON.stringify(b.json),
       '2.0',
     );
-    const viaSvg = await upload(earner, [
-      { name: 'file', filename: 'b.svg', type: 'image/svg+xml', data: svg },
-    ]);
+    const viaSvg = await upload(
+      earner,
+      [{ name: 'file', filename: 'b.svg', type: 'image/svg+xml', data: svg }],
+      '/v1/badge-uploads',
+    );
     expect(viaSvg.statusCode, viaSvg.body).toBe(201);
     const image = await app.inject({ method: 'GET', url: viaSvg.json().imageUrl, headers: headers(earner) });
     expect(image.headers['content-type']).toBe('image/svg+xml');
@@ -258,45 +261,56 @@ describeEachDatabase('badges: ingestion', (current) => {
     expect(await count(earner)).toBe(0);
   });
 
-  it('survives hostile uploads: oversized, not an image, unbaked, zip bomb, extra parts', async () => {
-    const earner = await createEarner(app);
-    const big = await upload(earner, [
-      { name: 'file', filename: 'big.png', type: 'image/png', data: new Uint8Array(6 * 1024 * 1024) },
-    ]);
-    expect(big.statusCode).toBe(413);
-    expect(big.json().code).toBe('body_too_large');
+  it.each(['/v1/badges', '/v1/badge-uploads'])(
+    'survives hostile uploads to %s: oversized, not an image, unbaked, zip bomb, extra parts',
+    async (url) => {
+      const earner = await createEarner(app);
+      const big = await upload(
+        earner,
+        [{ name: 'file', filename: 'big.png', type: 'image/png', data: new Uint8Array(6 * 1024 * 1024) }],
+        url,
+      );
+      expect(big.statusCode).toBe(413);
+      expect(big.json().code).toBe('body_too_large');
 
-    const text = await upload(earner, [
-      { name: 'file', filename: 'a.txt', type: 'text/plain', data: 'hello' },
-    ]);
-    expect(text.statusCode).toBe(422);
-    expect(text.json()).toMatchObject({ code: 'badge_unsupported', inputCode: 'image_unsupported' });
+      const text = await upload(
+        earner,
+        [{ name: 'file', filename: 'a.txt', type: 'text/plain', data: 'hello' }],
+        url,
+      );
+      expect(text.statusCode).toBe(422);
+      expect(text.json()).toMatchObject({ code: 'badge_unsupported', inputCode: 'image_unsupported' });
 
-    const plain = await upload(earner, [
-      { name: 'file', filename: 'p.png', type: 'image/png', data: tinyPng() },
-    ]);
-    expect(plain.statusCode).toBe(422);
-    expect(plain.json()).toMatchObject({ code: 'badge_unsupported', inputCode: 'image_not_baked' });
+      const plain = await upload(
+        earner,
+        [{ name: 'file', filename: 'p.png', type: 'image/png', data: tinyPng() }],
+        url,
+      );
+      expect(plain.statusCode).toBe(422);
+      expect(plain.json()).toMatchObject({ code: 'badge_unsupported', inputCode: 'image_not_baked' });
 
-    const bomb = await upload(earner, [
-      { name: 'file', filename: 'z.png', type: 'image/png', data: zipBombPng() },
-    ]);
-    expect(bomb.statusCode).toBeGreaterThanOrEqual(413);
-    expect(bomb.statusCode).toBeLessThan(500);
-    expect(['badge_too_large', 'badge_unreadable', 'badge_unsupported']).toContain(bomb.json().code);
+      const bomb = await upload(
+        earner,
+        [{ name: 'file', filename: 'z.png', type: 'image/png', data: zipBombPng() }],
+        url,
+      );
+      expect(bomb.statusCode).toBeGreaterThanOrEqual(413);
+      expect(bomb.statusCode).toBeLessThan(500);
+      expect(['badge_too_large', 'badge_unreadable', 'badge_unsupported']).toContain(bomb.json().code);
 
-    const extra = await upload(earner, [{ name: 'note', data: 'hi' }]);
-    expect(extra.statusCode).toBe(400);
-    expect(extra.json().code).toBe('validation_failed');
+      const extra = await upload(earner, [{ name: 'note', data: 'hi' }], url);
+      expect(extra.statusCode).toBe(400);
+      expect(extra.json().code).toBe('validation_failed');
 
-    const none = await upload(earner, []);
-    expect(none.statusCode).toBeGreaterThanOrEqual(400);
-    expect(none.statusCode).toBeLessThan(500);
-    expect(await count(earner)).toBe(0);
+      const none = await upload(earner, [], url);
+      expect(none.statusCode).toBeGreaterThanOrEqual(400);
+      expect(none.statusCode).toBeLessThan(500);
+      expect(await count(earner)).toBe(0);
 
-    const health = await app.inject({ method: 'GET', url: '/healthz' });
-    expect(health.statusCode).toBe(200);
-  });
+      const health = await app.inject({ method: 'GET', url: '/healthz' });
+      expect(health.statusCode).toBe(200);
+    },
+  );
 
   it('keeps the 1 MB body limit for JSON and refuses multipart elsewhere', async () => {
     const earner = await createEarner(app);

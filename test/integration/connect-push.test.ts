@@ -445,7 +445,7 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
       headers: { cookie: earner.session.cookie },
     });
     expect(exported.statusCode).toBe(200);
-    expect(exported.json().connectedIssuers).toEqual([
+    expect(exported.json().sections.connectedIssuers).toEqual([
       expect.objectContaining({ clientId: platform.client.client_id, name: 'Test Issuer Platform' }),
     ]);
   });

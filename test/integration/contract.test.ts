@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../src/db/client.ts';
 import { contractDrift, contractRoutes, loadContract } from '../../src/http/contract.ts';
 import { CATALOGUE } from '../../src/http/problems.ts';
-import { testApp } from '../support/app.ts';
+import { sessionCookieName } from '../../src/modules/accounts/index.ts';
+import { testApp, testConfig } from '../support/app.ts';
 import { createEmptyDatabase } from '../support/databases.ts';
 
 // Routes that are not API operations: the documentation UI and its assets.
@@ -93,6 +94,42 @@ describe('contract and routes', () => {
         ).toBe(true);
       }
     }
+  });
+
+  it('documents the session cookie under each name the service sets, wherever a session is accepted', () => {
+    const contract = loadContract();
+    const schemes = (
+      contract.document.components as {
+        securitySchemes: Record<string, { type: string; in?: string; name?: string }>;
+      }
+    ).securitySchemes;
+    const cookieSchemes = Object.entries(schemes)
+      .filter(([, scheme]) => scheme.type === 'apiKey' && scheme.in === 'cookie')
+      .map(([id, scheme]) => ({ id, name: scheme.name }));
+    for (const publicUrl of ['http://localhost:3000', 'https://backpack.example']) {
+      const name = sessionCookieName(testConfig({ PUBLIC_URL: publicUrl }));
+      expect(
+        cookieSchemes.map((s) => s.name),
+        publicUrl,
+      ).toContain(name);
+    }
+    for (const op of contract.operations.values()) {
+      const named = op.security.flatMap((alt) => Object.keys(alt));
+      const cookies = cookieSchemes.filter((s) => named.includes(s.id));
+      expect(cookies.length === 0 || cookies.length === cookieSchemes.length, op.operationId).toBe(true);
+    }
+  });
+
+  it('has no text that would close the comments generated clients put it in', () => {
+    const closing: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (typeof node === 'string' && node.includes('*/')) closing.push(at);
+      else if (node && typeof node === 'object') {
+        for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`);
+      }
+    };
+    walk(loadContract().document, '#');
+    expect(closing).toEqual([]);
   });
 
   it('keeps the served YAML identical to the file', () => {

@@ -280,6 +280,27 @@ describeEachDatabase('sharing', (current) => {
     expect(badFormat.json().code).toBe('validation_failed');
   });
 
+  it('answers the JSON form at an operation of its own, whatever Accept says', async () => {
+    const s = await scene();
+    const negotiated = await publicGet(`/share/${s.link.token}`, 'application/json');
+    for (const accept of [undefined, '*/*', 'text/html']) {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/v1/shared-pages/${s.link.token}`,
+        headers: accept ? { accept } : {},
+      });
+      expect(res.statusCode, accept).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(res.headers['access-control-allow-origin']).toBe('*');
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.json()).toEqual(negotiated.json());
+    }
+    await as(s.earner).delete(`/v1/share-links/${s.link.id}`);
+    const gone = await publicGet(`/v1/shared-pages/${s.link.token}`);
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json().code).toBe('not_found');
+  });
+
   it('renders the page with Open Graph tags, a strict CSP and escaped values', async () => {
     const earner = await createEarner(app);
     const address = earner.addresses[0] ?? '';
@@ -537,8 +558,8 @@ describeEachDatabase('sharing', (current) => {
     const res = await as(s.earner).get('/v1/account/export');
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.groups.map((g: Json) => g.name).sort()).toEqual(['Hidden', 'Web skills']);
-    const exported = body.groups.find((g: Json) => g.id === s.group.id);
+    expect(body.sections.groups.map((g: Json) => g.name).sort()).toEqual(['Hidden', 'Web skills']);
+    const exported = body.sections.groups.find((g: Json) => g.id === s.group.id);
     expect(exported.badgeIds).toEqual([
       s.ids.hashed,
       s.ids.plain,
@@ -546,7 +567,7 @@ describeEachDatabase('sharing', (current) => {
       s.ids.expired,
       s.ids.pending,
     ]);
-    expect(body.shareLinks).toEqual([
+    expect(body.sections.shareLinks).toEqual([
       expect.objectContaining({
         id: s.link.id,
         token: s.link.token,

@@ -59,22 +59,14 @@ export interface AccountExport {
   sessions: SessionView[];
   accessTokens: AccessTokenView[];
   operatorActions: OperatorActionView[];
-  [section: string]: unknown;
+  /** One section per module that holds the earner's data, by the name it registered. */
+  sections: Record<string, Record<string, unknown>[]>;
 }
 
 /** A module's share of the export: a list of plain objects about the earner. */
 export type ExportSection = (earnerId: string) => Promise<Record<string, unknown>[]>;
 /** A module's share of deletion, run inside the deletion's transaction, before the earner row goes. */
 export type DeletionStep = (tx: Tx, earnerId: string) => Promise<void>;
-
-const FIXED_SECTIONS = new Set([
-  'exportedAt',
-  'account',
-  'addresses',
-  'sessions',
-  'accessTokens',
-  'operatorActions',
-]);
 
 const ADDRESS_SELECT = {
   id: true,
@@ -318,7 +310,7 @@ export class AccountsService {
 
   /** Registers a module's section of the export (its badges, groups, share links...). */
   addExportSection(name: string, section: ExportSection): void {
-    if (FIXED_SECTIONS.has(name) || this.exportSections.has(name)) {
+    if (this.exportSections.has(name)) {
       throw new Error(`export section "${name}" is registered already`);
     }
     this.exportSections.set(name, section);
@@ -364,8 +356,9 @@ export class AccountsService {
       sessions: await this.sessions.list(earnerId, currentSessionId),
       accessTokens: await this.accessTokens.list(earnerId),
       operatorActions,
+      sections: {},
     };
-    for (const [name, section] of this.exportSections) result[name] = await section(earnerId);
+    for (const [name, section] of this.exportSections) result.sections[name] = await section(earnerId);
     return result;
   }
 

@@ -42,7 +42,7 @@ export interface BadgesModule {
   service: BadgesService;
   views: SharedBadgeViews;
   handlers: OperationHandlers;
-  /** The upload operation gets the multipart parser in a scope of its own. */
+  /** The operations taking uploads get the multipart parser in a scope of their own. */
   scope: ContractScope;
   /** Lets another module add a section to a badge's detail (groups: the groups holding it). */
   addDetailSection: BadgesService['addDetailSection'];
@@ -85,7 +85,7 @@ export function createBadges({ prisma, raw, config, accounts, fetcher, now, log 
       raw ? { raw, now, cache: new RenderedCache(config.renderCacheMaxBytes, 5 * 60_000) } : undefined,
     ),
     scope: {
-      operationIds: ['addBadge'],
+      operationIds: ['addBadge', 'uploadBadge'],
       setup: async (scope) => {
         await scope.register(multipart, {
           limits: { files: 1, fields: 1, parts: 2, fileSize: uploadMaxBytes, headerPairs: 50 },

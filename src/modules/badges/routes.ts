@@ -94,6 +94,16 @@ export function badgesHandlers(
   uploadMaxBytes: number,
   caching?: ListCaching,
 ): OperationHandlers {
+  const add = {
+    preValidation: async (request: FastifyRequest) => readUpload(request, uploadMaxBytes),
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const { earnerId } = principalOf(request);
+      const { created, badge } = await service.add(earnerId, inputOf(request.body as AddBody));
+      if (created) reply.code(201).header('location', `/v1/badges/${badge.id}`);
+      return badge;
+    },
+  };
+
   return {
     listBadges: async (request: FastifyRequest, reply: FastifyReply) => {
       const { earnerId } = principalOf(request);
@@ -132,15 +142,8 @@ export function badgesHandlers(
       return reply.type('application/json; charset=utf-8').send(body);
     },
 
-    addBadge: {
-      preValidation: async (request: FastifyRequest) => readUpload(request, uploadMaxBytes),
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const { earnerId } = principalOf(request);
-        const { created, badge } = await service.add(earnerId, inputOf(request.body as AddBody));
-        if (created) reply.code(201).header('location', `/v1/badges/${badge.id}`);
-        return badge;
-      },
-    },
+    addBadge: add,
+    uploadBadge: add,
 
     deleteAllBadges: async (request: FastifyRequest) => {
       const { earnerId } = principalOf(request);

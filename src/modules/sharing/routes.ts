@@ -64,6 +64,42 @@ export function sharingHandlers({
     return url.toString();
   };
 
+  /** A shared page in one of its forms, reused while nothing it shows has changed. */
+  const sendPage = async (reply: FastifyReply, token: string, type: (typeof PAGE_TYPES)[number]) => {
+    // Revocation must take effect at once, so no cache may keep a copy.
+    reply.header('cache-control', 'no-store');
+    // The link is looked up on every request, so revoking it takes effect at once; what it
+    // shows is reused while nothing the page depends on has changed.
+    const current = pages ? await linkRevision(pages.raw, token) : undefined;
+    if (pages && !current) throw new Problem('not_found', 'No such shared page.');
+    const key = `${token}\u0000${type}`;
+    const hit = pages && current ? pages.cache.get(key, current.revision, pages.now().getTime()) : undefined;
+    if (hit) return reply.headers(hit.headers).send(hit.body);
+
+    const page = await sharing.pageView(await sharing.resolve(token));
+    const headers: Record<string, string> =
+      type === 'application/json'
+        ? { 'access-control-allow-origin': '*', 'content-type': 'application/json; charset=utf-8' }
+        : { 'content-security-policy': PAGE_CSP, 'content-type': 'text/html; charset=utf-8' };
+    let body: string;
+    if (type === 'application/json') {
+      const serialize = reply.getSerializationFunction('200', 'application/json');
+      body = serialize ? serialize(page) : JSON.stringify(page);
+    } else {
+      body = renderPage(page, oembedUrl(page.url));
+    }
+    if (pages && current) {
+      const now = pages.now();
+      pages.cache.set(
+        key,
+        { revision: current.revision, body, headers },
+        now.getTime(),
+        await nextExpiry(pages.raw, current.earnerId, now),
+      );
+    }
+    return reply.headers(headers).send(body);
+  };
+
   return {
     listShareLinks: async (request: FastifyRequest) => ({
       items: await sharing.list(principalOf(request).earnerId),
@@ -85,51 +121,27 @@ export function sharingHandlers({
       return reply.code(204).send();
     },
 
-    getSharedPage: async (request: FastifyRequest, reply: FastifyReply) => {
-      const { token } = request.params as { token: string };
-      const { format } = request.query as { format?: 'html' | 'json' };
-      // Revocation must take effect at once, so no cache may keep a copy.
-      reply.header('vary', 'Accept').header('cache-control', 'no-store');
-      const type =
-        format === 'json'
-          ? 'application/json'
-          : format === 'html'
-            ? 'text/html'
-            : negotiate(request.headers.accept, PAGE_TYPES);
-      if (!type)
-        throw new Problem('not_acceptable', 'This page is available as text/html or application/json.');
-      // The link is looked up on every request, so revoking it takes effect at once; what it
-      // shows is reused while nothing the page depends on has changed.
-      const current = pages ? await linkRevision(pages.raw, token) : undefined;
-      if (pages && !current) throw new Problem('not_found', 'No such shared page.');
-      const key = `${token}\u0000${type}`;
-      const hit =
-        pages && current ? pages.cache.get(key, current.revision, pages.now().getTime()) : undefined;
-      if (hit) return reply.headers(hit.headers).send(hit.body);
-
-      const page = await sharing.pageView(await sharing.resolve(token));
-      const headers: Record<string, string> =
-        type === 'application/json'
-          ? { 'access-control-allow-origin': '*', 'content-type': 'application/json; charset=utf-8' }
-          : { 'content-security-policy': PAGE_CSP, 'content-type': 'text/html; charset=utf-8' };
-      let body: string;
-      if (type === 'application/json') {
-        const serialize = reply.getSerializationFunction('200', 'application/json');
-        body = serialize ? serialize(page) : JSON.stringify(page);
-      } else {
-        body = renderPage(page, oembedUrl(page.url));
-      }
-      if (pages && current) {
-        const now = pages.now();
-        pages.cache.set(
-          key,
-          { revision: current.revision, body, headers },
-          now.getTime(),
-          await nextExpiry(pages.raw, current.earnerId, now),
-        );
-      }
-      return reply.headers(headers).send(body);
+    getSharedPage: {
+      // Links shared on social networks come back with their tracking parameters appended.
+      config: { ignoreUnknownQuery: true },
+      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+        const { token } = request.params as { token: string };
+        const { format } = request.query as { format?: 'html' | 'json' };
+        reply.header('vary', 'Accept');
+        const type =
+          format === 'json'
+            ? 'application/json'
+            : format === 'html'
+              ? 'text/html'
+              : negotiate(request.headers.accept, PAGE_TYPES);
+        if (!type)
+          throw new Problem('not_acceptable', 'This page is available as text/html or application/json.');
+        return sendPage(reply, token, type);
+      },
     },
+
+    getSharedPageJson: async (request: FastifyRequest, reply: FastifyReply) =>
+      sendPage(reply, (request.params as { token: string }).token, 'application/json'),
 
     getSharedImage: async (request: FastifyRequest, reply: FastifyReply) => {
       const { token, position } = request.params as { token: string; position: number };
