@@ -95,7 +95,10 @@ async function authPlugin(app: FastifyInstance, opts: AuthOptions): Promise<void
   app.decorateRequest('operator', false);
   app.addHook('onRoute', (route) => {
     const operation = (route.config as { operation?: OperationInfo } | undefined)?.operation;
-    if (operation?.freshSession && operation.security.some((alt) => !('sessionCookie' in alt))) {
+    if (
+      operation?.freshSession &&
+      operation.security.some((alt) => !SESSION_SCHEMES.some((name) => name in alt))
+    ) {
       throw new Error(`${operation.operationId}: an x-fresh-session operation takes the session cookie only`);
     }
   });
