@@ -71,6 +71,9 @@ export interface Config {
   connectionTimeoutMs: number;
   keepAliveTimeoutMs: number;
   codesPerAddressPerHour: number;
+  signInLinksPendingPerRequester: number;
+  verificationMailsPerAccountPerHour: number;
+  verificationMailsPerHour: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
   production: boolean;
   /** No mail at all (sign-in by OIDC only); needed to start in production without SMTP_URL. */
@@ -535,10 +538,33 @@ export const SETTINGS = {
   },
   codesPerAddressPerHour: {
     variable: 'CODES_PER_ADDRESS_PER_HOUR',
-    description: 'E-mailed codes (sign-in, verification, confirmation) allowed per e-mail address per hour.',
+    description:
+      'E-mailed codes allowed per e-mail address per hour: sign-in links per address for each requesting network (so that strangers cannot spend the owner’s), verification and confirmation codes per address.',
     default: '5',
     expected: 'an integer from 1 to 1000',
     parse: integer(1, 1000),
+  },
+  signInLinksPendingPerRequester: {
+    variable: 'SIGN_IN_LINKS_PENDING_PER_REQUESTER',
+    description:
+      'Unused, unexpired sign-in links one network may have asked for at once, over all addresses (a new link to the same address replaces the older ones).',
+    default: '10',
+    expected: 'an integer from 1 to 10000',
+    parse: integer(1, 10_000),
+  },
+  verificationMailsPerAccountPerHour: {
+    variable: 'VERIFICATION_MAILS_PER_ACCOUNT_PER_HOUR',
+    description: 'Address verification mails one account may have sent per hour.',
+    default: '5',
+    expected: 'an integer from 1 to 1000',
+    parse: integer(1, 1000),
+  },
+  verificationMailsPerHour: {
+    variable: 'VERIFICATION_MAILS_PER_HOUR',
+    description: 'Address verification mails the whole service sends per hour.',
+    default: '500',
+    expected: 'an integer from 1 to 1000000',
+    parse: integer(1, 1_000_000),
   },
   production: {
     variable: 'NODE_ENV',

@@ -43,6 +43,8 @@ export const CATALOGUE = {
   confirmation_required: { status: 403, title: 'A fresh confirmation is required' },
   reauthentication_required: { status: 403, title: 'Sign in again to do this' },
   identity_provider_unavailable: { status: 503, title: 'The identity provider cannot be reached' },
+  mail_unavailable: { status: 503, title: 'The mail could not be sent' },
+  id_token_replayed: { status: 401, title: 'The ID token has been used already' },
   recipient_unverified: { status: 422, title: 'The badge is awarded to an address not verified yet' },
   recipient_mismatch: { status: 422, title: 'The badge is awarded to none of your addresses' },
   badge_invalid: { status: 422, title: 'The badge does not verify' },

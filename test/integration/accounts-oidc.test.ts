@@ -262,6 +262,40 @@ describeEachDatabase('accounts: sign-in with an OIDC ID token', (current) => {
     expect(await findTraces(current().db, [email])).toEqual([]);
   });
 
+  it('lets an ID token sign in once: a replay, with or without a jti, is refused until it expires', async () => {
+    const earner = await signInByEmail(app);
+    for (const claims of [{ jti: `jti-${Date.now()}` }, {}]) {
+      const token = await idToken(earner.address, { claims });
+      expect((await signIn({ provider: 'test-idp', idToken: token })).statusCode).toBe(200);
+      const before = await rowCounts(current().db);
+      const replay = await signIn({ provider: 'test-idp', idToken: token });
+      expectProblem(replay, 401, 'id_token_replayed');
+      expect(replay.cookies).toEqual([]);
+      expect(await rowCounts(current().db)).toEqual(before);
+    }
+    // Another token with the same jti is the same token to the provider.
+    const jti = `shared-${Date.now()}`;
+    expect(
+      (await signIn({ provider: 'test-idp', idToken: await idToken(earner.address, { claims: { jti } }) }))
+        .statusCode,
+    ).toBe(200);
+    expectProblem(
+      await signIn({
+        provider: 'test-idp',
+        idToken: await idToken(earner.address, { claims: { jti }, alg: 'ES256' }),
+      }),
+      401,
+      'id_token_replayed',
+    );
+  });
+
+  it('spends an ID token only when it signs in: the age question leaves it usable', async () => {
+    const token = await idToken(uniqueAddress('oidc-age'), { claims: { jti: `age-${Date.now()}` } });
+    expectProblem(await signIn({ provider: 'test-idp', idToken: token }), 400, 'age_required');
+    expect((await signIn({ provider: 'test-idp', idToken: token, age: 30 })).statusCode).toBe(200);
+    expectProblem(await signIn({ provider: 'test-idp', idToken: token, age: 30 }), 401, 'id_token_replayed');
+  });
+
   it('answers 503 when the provider’s keys cannot be fetched', async () => {
     const token = await idToken(uniqueAddress(), { issuer: 'https://down.test' });
     expectProblem(

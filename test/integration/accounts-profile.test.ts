@@ -15,7 +15,10 @@ interface Address {
 describeEachDatabase('accounts: profile and e-mail addresses', (current) => {
   let app: FastifyInstance;
   beforeAll(async () => {
-    app = await accountsApp(current().db, { SIGN_IN_RATE_LIMIT_MAX: '1000' });
+    app = await accountsApp(current().db, {
+      SIGN_IN_RATE_LIMIT_MAX: '1000',
+      VERIFICATION_MAILS_PER_ACCOUNT_PER_HOUR: '100',
+    });
   });
   afterAll(() => app.close());
 

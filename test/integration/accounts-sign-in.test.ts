@@ -14,6 +14,7 @@ import {
   uniqueAddress,
 } from '../support/accounts.ts';
 import { createEmptyDatabase, describeEachDatabase } from '../support/databases.ts';
+import { createEarner } from '../support/earners.ts';
 import { lastCodeFor, mailTo } from '../support/mail.ts';
 import { findTraces, rowCounts } from '../support/table-walk.ts';
 
@@ -269,6 +270,70 @@ describeEachDatabase('accounts: sign-in by e-mail link', (current) => {
   });
 });
 
+describeEachDatabase('accounts: strangers cannot lock an owner out of signing in', (current) => {
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await accountsApp(current().db, {
+      SIGN_IN_RATE_LIMIT_MAX: '1000',
+      SIGN_IN_LINKS_PENDING_PER_REQUESTER: '3',
+    });
+  });
+  afterAll(() => app.close());
+
+  const STRANGER = '198.51.100.7';
+  const OWNER = '203.0.113.9';
+  const ask = (email: string, remoteAddress: string) =>
+    app.inject({ method: 'POST', url: LINK, remoteAddress, headers: { origin: ORIGIN }, payload: { email } });
+  const redeem = (code: string, remoteAddress = OWNER) =>
+    app.inject({
+      method: 'POST',
+      url: REDEEM,
+      remoteAddress,
+      headers: { origin: ORIGIN },
+      payload: { code, age: 30 },
+    });
+
+  it("spends only the asking network's allowance for an address, never the owner's", async () => {
+    const owner = await signInByEmail(app);
+    const limit = loadConfig({}).codesPerAddressPerHour;
+    for (let i = 0; i < limit; i++) expect((await ask(owner.address, STRANGER)).statusCode).toBe(202);
+    expectProblem(await ask(owner.address, STRANGER), 429, 'rate_limited');
+    // A neighbour on the stranger's network shares its allowance; the owner's network does not.
+    expectProblem(await ask(owner.address, '198.51.100.200'), 429, 'rate_limited');
+    expect((await ask(owner.address, OWNER)).statusCode).toBe(202);
+    const res = await redeem(lastCodeFor(app, owner.address));
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().accountCreated).toBe(false);
+  });
+
+  it('replaces the older links a network asked for the same address instead of refusing a new one', async () => {
+    const address = uniqueAddress();
+    expect((await ask(address, OWNER)).statusCode).toBe(202);
+    const first = lastCodeFor(app, address);
+    expect((await ask(address, OWNER)).statusCode).toBe(202);
+    const second = lastCodeFor(app, address);
+    expect(second).not.toBe(first);
+    expectProblem(await redeem(first), 400, 'code_expired');
+    expect((await redeem(second)).statusCode).toBe(200);
+  });
+
+  it('limits the links one network may have out at once, over all addresses', async () => {
+    const network = '192.0.2.44';
+    const addresses = [uniqueAddress(), uniqueAddress(), uniqueAddress(), uniqueAddress()];
+    for (const a of addresses.slice(0, 3)) expect((await ask(a, network)).statusCode).toBe(202);
+    // Asking again for one it has out replaces that link, so it is not refused.
+    expect((await ask(addresses[0] as string, network)).statusCode).toBe(202);
+    const before = await rowCounts(current().db);
+    expectProblem(await ask(addresses[3] as string, network), 429, 'rate_limited');
+    expect(await rowCounts(current().db)).toEqual(before);
+    expect(mailTo(app, addresses[3] as string)).toEqual([]);
+    expect((await ask(addresses[3] as string, OWNER)).statusCode).toBe(202);
+    // A link used is no longer out.
+    expect((await redeem(lastCodeFor(app, addresses[1] as string), network)).statusCode).toBe(200);
+    expect((await ask(uniqueAddress(), network)).statusCode).toBe(202);
+  });
+});
+
 describeEachDatabase('accounts: sign-in rate limit per client', (current) => {
   it('limits sign-in requests per client address', async () => {
     const app = await accountsApp(current().db, { SIGN_IN_RATE_LIMIT_MAX: '3' });
@@ -330,7 +395,7 @@ describe('accounts: the log of a refused child', () => {
 });
 
 describeEachDatabase('accounts: an injected mailer', (current) => {
-  it('receives the mail instead of the outbox, and a failing one answers 500 without detail', async () => {
+  it('receives the mail instead of the outbox, and a failing one answers 503 without detail', async () => {
     const sent: MailMessage[] = [];
     let failing = false;
     const mailer: Mailer = {
@@ -351,9 +416,131 @@ describeEachDatabase('accounts: an injected mailer', (current) => {
       expect(app.services.mail.outbox).toEqual([]);
       failing = true;
       const failed = await app.inject({ method: 'POST', url: LINK, payload: { email: uniqueAddress() } });
-      expectProblem(failed, 500, 'internal_error');
+      expectProblem(failed, 503, 'mail_unavailable');
+      expect(failed.headers['retry-after']).toBeDefined();
       expect(failed.body).not.toContain('smtp');
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describeEachDatabase('accounts: a mail server that fails', (current) => {
+  it('answers 503 and spends none of the limits, for links and for every kind of code', async () => {
+    let failing = false;
+    const mailer: Mailer = {
+      send: async () => {
+        if (failing) throw new Error('421 service not available');
+      },
+      close: async () => undefined,
+    };
+    const app = await accountsApp(
+      current().db,
+      { CODES_PER_ADDRESS_PER_HOUR: '1', VERIFICATION_MAILS_PER_ACCOUNT_PER_HOUR: '1' },
+      { mailer },
+    );
+    try {
+      const address = uniqueAddress();
+      const me = { headers: (await createEarner(app)).session };
+      const second = uniqueAddress();
+      failing = true;
+      const before = await rowCounts(current().db);
+      expectProblem(
+        await app.inject({
+          method: 'POST',
+          url: LINK,
+          headers: { origin: ORIGIN },
+          payload: { email: address },
+        }),
+        503,
+        'mail_unavailable',
+      );
+      const adding = () =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/email-addresses',
+          headers: me.headers,
+          payload: { email: second },
+        });
+      expectProblem(await adding(), 503, 'mail_unavailable');
+      expectProblem(
+        await app.inject({ method: 'POST', url: '/v1/account/deletion-codes', headers: me.headers }),
+        503,
+        'mail_unavailable',
+      );
+      expect(await rowCounts(current().db)).toEqual(before);
+
+      failing = false;
+      expect(
+        (
+          await app.inject({
+            method: 'POST',
+            url: LINK,
+            headers: { origin: ORIGIN },
+            payload: { email: address },
+          })
+        ).statusCode,
+      ).toBe(202);
+      expect((await adding()).statusCode).toBe(201);
+      expect(
+        (await app.inject({ method: 'POST', url: '/v1/account/deletion-codes', headers: me.headers }))
+          .statusCode,
+      ).toBe(202);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describeEachDatabase('accounts: verification mails', (current) => {
+  it('are capped per account and for the whole service per hour', async () => {
+    const clock = fakeClock();
+    const app = await accountsApp(
+      current().db,
+      {
+        SIGN_IN_RATE_LIMIT_MAX: '1000',
+        VERIFICATION_MAILS_PER_ACCOUNT_PER_HOUR: '2',
+        VERIFICATION_MAILS_PER_HOUR: '3',
+      },
+      { now: clock.now },
+    );
+    try {
+      const me = await signInByEmail(app);
+      const add = (headers: Record<string, string>, email: string) =>
+        app.inject({ method: 'POST', url: '/v1/email-addresses', headers, payload: { email } });
+      const first = await add(me.headers, uniqueAddress());
+      expect(first.statusCode).toBe(201);
+      const resent = await app.inject({
+        method: 'POST',
+        url: `/v1/email-addresses/${first.json().id}/verification-codes`,
+        headers: me.headers,
+      });
+      expect(resent.statusCode).toBe(202);
+      const before = await rowCounts(current().db);
+      const refused = uniqueAddress();
+      expectProblem(await add(me.headers, refused), 429, 'rate_limited');
+      expectProblem(
+        await app.inject({
+          method: 'POST',
+          url: `/v1/email-addresses/${first.json().id}/verification-codes`,
+          headers: me.headers,
+        }),
+        429,
+        'rate_limited',
+      );
+      expect(await rowCounts(current().db)).toEqual(before);
+      expect(mailTo(app, refused)).toEqual([]);
+
+      // Another account has its own allowance, until the service's is spent.
+      const other = await signInByEmail(app);
+      expect((await add(other.headers, uniqueAddress())).statusCode).toBe(201);
+      expectProblem(await add(other.headers, uniqueAddress()), 429, 'rate_limited');
+
+      clock.advance(61 * 60_000);
+      const later = await signInByEmail(app, me.address);
+      expect((await add(later.headers, uniqueAddress())).statusCode).toBe(201);
+    } finally {
+      clock.advance(-61 * 60_000);
       await app.close();
     }
   });

@@ -85,7 +85,13 @@ export function createAccounts({ prisma, raw, config, now, mailer, log }: Accoun
   service.attach(sessions, accessTokens);
   const codes = new Codes(
     prisma,
-    { ttlMs: CODE_TTL_MINUTES * 60_000, perAddressPerHour: config.codesPerAddressPerHour },
+    {
+      ttlMs: CODE_TTL_MINUTES * 60_000,
+      perAddressPerHour: config.codesPerAddressPerHour,
+      pendingPerRequester: config.signInLinksPendingPerRequester,
+      verificationsPerAccountPerHour: config.verificationMailsPerAccountPerHour,
+      verificationsPerHour: config.verificationMailsPerHour,
+    },
     now,
   );
   const oidc = new OidcVerifier(config.oidcProviders, now);
@@ -144,6 +150,7 @@ export function createAccounts({ prisma, raw, config, now, mailer, log }: Accoun
           sessions: await sessions.purge(at),
           codes: await codes.purge(at),
           accessTokens: await accessTokens.purge(at),
+          usedIdTokens: (await prisma.usedIdToken.deleteMany({ where: { expiresAt: { lte: at } } })).count,
         };
         log.info({ removed }, 'accounts retention');
       },

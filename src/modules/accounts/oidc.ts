@@ -1,6 +1,7 @@
 // Verifies OpenID Connect ID tokens from the configured identity providers against their
 // published keys. Asymmetric algorithms only: with HMAC the "key" would be the client secret
 // the front end holds, and `none` is no signature at all.
+import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { OidcProviderConfig } from '../../config.ts';
 import { Problem } from '../../http/problems.ts';
@@ -15,6 +16,10 @@ export interface VerifiedIdentity {
   provider: string;
   /** The verified e-mail address, normalized. */
   email: string;
+  /** Names this token among all the provider issues, so that it signs in once. */
+  replayKey: string;
+  /** Until when the token could be replayed: its `exp`, with the clock tolerance. */
+  expiresAt: Date;
 }
 
 export class OidcVerifier {
@@ -64,7 +69,12 @@ export class OidcVerifier {
     if (typeof payload.email !== 'string' || !EMAIL.test(payload.email)) {
       throw new Problem('id_token_invalid', 'The ID token carries no usable e-mail address.');
     }
-    return { provider: provider.name, email: normalizeAddress(payload.email) };
+    // A `jti` names the token; without one, the signed token itself does.
+    const name =
+      typeof payload.jti === 'string' && payload.jti.length > 0 ? `jti:${payload.jti}` : `jwt:${idToken}`;
+    const replayKey = createHash('sha256').update(`${provider.issuer}\n${name}`).digest('hex');
+    const expiresAt = new Date(((payload.exp as number) + CLOCK_TOLERANCE_S) * 1000);
+    return { provider: provider.name, email: normalizeAddress(payload.email), replayKey, expiresAt };
   }
 }
 

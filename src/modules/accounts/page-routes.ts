@@ -21,7 +21,7 @@ import {
 import { privacyPage, termsPage } from './policy-pages.ts';
 import { newSecret } from './secrets.ts';
 import type { Sessions } from './sessions.ts';
-import { MINIMUM_AGE, type SignIn } from './sign-in.ts';
+import { MINIMUM_AGE, requesterOf, type SignIn } from './sign-in.ts';
 import { coarseUserAgent } from './user-agent.ts';
 
 export interface PageRoutesDeps {
@@ -156,7 +156,7 @@ export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
         const page = new URL('/sign-in', config.publicUrl);
         if (ctx.returnTo) page.searchParams.set('return_to', ctx.returnTo);
         try {
-          await signIn.requestLink(body.email ?? '', page);
+          await signIn.requestLink(body.email ?? '', requesterOf(request), page);
         } catch (err) {
           if (err instanceof Problem) return problemPage(reply, err, ctx);
           throw err;

@@ -11,7 +11,7 @@ import type { AccessTokens, AccessTokenView } from './access-tokens.ts';
 import type { Codes } from './codes.ts';
 import { type AccountsService, type AddressView, normalizeAddress, type ProfileView } from './service.ts';
 import type { Sessions, SessionView } from './sessions.ts';
-import type { SignedIn, SignIn } from './sign-in.ts';
+import { requesterOf, type SignedIn, type SignIn } from './sign-in.ts';
 import { coarseUserAgent } from './user-agent.ts';
 
 type Schemas = components['schemas'];
@@ -132,13 +132,17 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
     return principal;
   };
 
-  const sendCode = async (to: string, subject: string, lead: string, secret: string) => {
-    await mailer.send({
-      to,
-      subject,
-      text: [lead, '', secret, '', `The code works once, for ${deps.codeTtlMinutes} minutes.`].join('\n'),
-    });
-  };
+  /** Mails an issued code; a mail that cannot be sent withdraws the code and answers 503. */
+  const sendCode = (to: string, subject: string, lead: string, code: { id: string; secret: string }) =>
+    codes.mail(code.id, () =>
+      mailer.send({
+        to,
+        subject,
+        text: [lead, '', code.secret, '', `The code works once, for ${deps.codeTtlMinutes} minutes.`].join(
+          '\n',
+        ),
+      }),
+    );
 
   return {
     requestEmailLink: {
@@ -146,7 +150,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       handler: async (request, reply) => {
         refuseCrossSite(request);
         const body = request.body as Schemas['EmailLinkRequest'];
-        await signIn.requestLink(body.email);
+        await signIn.requestLink(body.email, requesterOf(request));
         return reply.code(202).send({ status: 'accepted' });
       },
     },
@@ -269,15 +273,20 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       const { earnerId } = principalOf(request);
       const body = request.body as Schemas['EmailAddressCreate'];
       const normalized = normalizeAddress(body.email);
-      await codes.assertWithinLimit(normalized);
+      await codes.assertWithinLimit('verify_address', normalized, earnerId);
       const added = await service.addAddress(earnerId, normalized);
-      const secret = await codes.issue('verify_address', added.address, earnerId);
-      await sendCode(
-        added.address,
-        'Confirm your address for your Badge Backpack',
-        'Enter this code in your Badge Backpack to confirm that this address is yours:',
-        secret,
-      );
+      try {
+        await sendCode(
+          added.address,
+          'Confirm your address for your Badge Backpack',
+          'Enter this code in your Badge Backpack to confirm that this address is yours:',
+          await codes.issue('verify_address', added.address, earnerId),
+        );
+      } catch (err) {
+        // Nothing half done: without its code the address could not be verified anyway.
+        await service.removeAddress(earnerId, added.id);
+        throw err;
+      }
       return reply.code(201).send(addressJson(added));
     },
 
@@ -299,12 +308,11 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       const { addressId } = request.params as { addressId: string };
       const address = await service.getAddress(earnerId, addressId);
       if (address.verified) throw new Problem('address_already_verified', 'The address is verified already.');
-      const secret = await codes.issue('verify_address', address.address, earnerId);
       await sendCode(
         address.address,
         'Confirm your address for your Badge Backpack',
         'Enter this code in your Badge Backpack to confirm that this address is yours:',
-        secret,
+        await codes.issue('verify_address', address.address, earnerId),
       );
       return reply.code(202).send({ status: 'accepted' });
     },
@@ -330,12 +338,11 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       const { earnerId } = sessionOnly(request);
       const to = await service.primaryAddress(earnerId);
       if (!to) throw new Problem('not_found', 'The account has no verified address to send a code to.');
-      const secret = await codes.issue('confirm_deletion', to, earnerId);
       await sendCode(
         to,
         'Confirm the deletion of your Badge Backpack',
         'Someone signed in to your Badge Backpack asked to delete it. To confirm, enter this code:',
-        secret,
+        await codes.issue('confirm_deletion', to, earnerId),
       );
       return reply.code(202).send({ status: 'accepted' });
     },

@@ -1,0 +1,14 @@
+-- AlterTable
+ALTER TABLE "sign_in_codes" ADD COLUMN "requester" TEXT;
+
+-- CreateTable
+CREATE TABLE "used_id_tokens" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "expiresAt" DATETIME NOT NULL
+);
+
+-- CreateIndex
+CREATE INDEX "used_id_tokens_expiresAt_idx" ON "used_id_tokens"("expiresAt");
+
+-- CreateIndex
+CREATE INDEX "sign_in_codes_requester_idx" ON "sign_in_codes"("requester");
