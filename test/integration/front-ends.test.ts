@@ -246,8 +246,10 @@ describeEachDatabase('front ends as OAuth public clients', (current) => {
     const listed = await fetch(`${server.base}/v1/connected-issuers`, {
       headers: { cookie: earner.session.cookie },
     });
-    const items = ((await listed.json()) as { items: { clientId: string }[] }).items;
-    expect(items.map((i) => i.clientId)).toContain(first.frontEnd.client.client_id);
+    const items = ((await listed.json()) as { items: { clientId: string; kind: string }[] }).items;
+    expect(items).toContainEqual(
+      expect.objectContaining({ clientId: first.frontEnd.client.client_id, kind: 'front_end' }),
+    );
     const disconnected = await fetch(
       `${server.base}/v1/connected-issuers/${first.frontEnd.client.client_id}`,
       { method: 'DELETE', headers: { cookie: earner.session.cookie } },

@@ -330,3 +330,20 @@ describeEachDatabase('the backpack’s pages with the operator’s own policies'
     }
   });
 });
+
+describeEachDatabase('mail explicitly disabled', (current) => {
+  it('sends nothing and keeps no message, while sign-in requests still answer the same', async () => {
+    const app = await accountsApp(current().db, { NODE_ENV: 'production', MAIL_DISABLED: 'true' });
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/auth/email-links',
+        payload: { email: uniqueAddress('nomail') },
+      });
+      expect(res.statusCode).toBe(202);
+      expect(app.services.mail.outbox).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+});

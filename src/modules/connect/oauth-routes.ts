@@ -347,6 +347,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
       return {
         items: grants.map((g) => ({
           clientId: g.clientId,
+          kind: g.client.kind === 'front_end' ? ('front_end' as const) : ('issuer_platform' as const),
           name: g.client.name,
           clientUri: g.client.clientUri,
           logoUri: g.client.logoUri,

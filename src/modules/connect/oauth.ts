@@ -531,7 +531,7 @@ export class OAuthServer {
   async listGrants(earnerId: string) {
     return this.prisma.connectGrant.findMany({
       where: { earnerId },
-      include: { client: { select: { name: true, clientUri: true, logoUri: true } } },
+      include: { client: { select: { name: true, clientUri: true, logoUri: true, kind: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
     });
   }
