@@ -26,12 +26,16 @@ export interface RunningServer {
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
-export function runMain(env: Record<string, string>): {
+export function runMain(
+  env: Record<string, string>,
+  /** Node options before the script, e.g. the production heap flags of `npm start`. */
+  nodeArgs: string[] = [],
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,14 +51,20 @@ export function runMain(env: Record<string, string>): {
   return { child, output: () => output, exited };
 }
 
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<RunningServer> {
   const port = await freePort();
-  const { child, output, exited } = runMain({
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'info',
-    ...env,
-  });
+  const { child, output, exited } = runMain(
+    {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    nodeArgs,
+  );
   const url = `http://127.0.0.1:${port}`;
   // Generous: a loaded CI machine can take this long to migrate, compile and listen.
   const deadline = Date.now() + 60_000;
