@@ -52,6 +52,7 @@ export const CATALOGUE = {
   badge_unreachable: { status: 422, title: "The issuer's copy of the badge cannot be fetched" },
   badge_unreadable: { status: 422, title: 'The input cannot be read as a badge' },
   badge_unsupported: { status: 422, title: 'The input is not a badge this service reads' },
+  endorsement_not_award: { status: 422, title: 'The input is an endorsement, not a badge awarded to you' },
   badge_too_large: { status: 413, title: 'The badge is too large' },
   verification_busy: { status: 503, title: 'Too many badges are being verified right now' },
 } as const satisfies Record<string, { status: number; title: string }>;

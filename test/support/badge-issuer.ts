@@ -278,7 +278,11 @@ export class LocalIssuer {
     name = 'Credential Badge',
     overrides: Record<string, unknown> = {},
   ): Promise<Record<string, unknown>> {
-    const doc = this.credentialBody(recipient, name, overrides);
+    return this.withProof(this.credentialBody(recipient, name, overrides));
+  }
+
+  /** Adds an eddsa-rdfc-2022 Data Integrity proof by this issuer's did:key. */
+  private async withProof(doc: Record<string, unknown>): Promise<Record<string, unknown>> {
     const canon = (d: unknown) =>
       jsonld.canonize(d, {
         algorithm: 'RDFC-1.0',
@@ -297,6 +301,22 @@ export class LocalIssuer {
     const data = Buffer.concat([sha(await canon(proof)), sha(await canon(doc))]);
     const { '@context': _context, ...stored } = proof;
     return { ...doc, proof: { ...stored, proofValue: `z${base58(cryptoSign(null, data, this.edPrivate))}` } };
+  }
+
+  /** An OB 3.0 EndorsementCredential by this issuer's did:key, endorsing `endorsedId`. */
+  endorsement(endorsedId: string, comment: string): Promise<Record<string, unknown>> {
+    return this.withProof({
+      '@context': [
+        'https://www.w3.org/ns/credentials/v2',
+        'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+      ],
+      id: `urn:uuid:${randomUUID()}`,
+      type: ['VerifiableCredential', 'EndorsementCredential'],
+      issuer: { id: this.did, type: ['Profile'], name: 'Key Issuer' },
+      validFrom: '2024-01-01T00:00:00Z',
+      name: 'Endorsement',
+      credentialSubject: { id: endorsedId, type: ['EndorsementSubject'], endorsementComment: comment },
+    });
   }
 
   /** The URL of this issuer's revocation status list (a signed BitstringStatusListCredential). */
@@ -354,27 +374,7 @@ export class LocalIssuer {
         encodedList: `u${gzipSync(bits).toString('base64url')}`,
       },
     };
-    const canon = (d: unknown) =>
-      jsonld.canonize(d, {
-        algorithm: 'RDFC-1.0',
-        format: 'application/n-quads',
-        documentLoader,
-        safe: true,
-      });
-    const proof = {
-      '@context': list['@context'],
-      type: 'DataIntegrityProof',
-      cryptosuite: 'eddsa-rdfc-2022',
-      created: '2024-01-01T00:00:00Z',
-      verificationMethod: `${this.did}#${this.did.slice(8)}`,
-      proofPurpose: 'assertionMethod',
-    };
-    const data = Buffer.concat([sha(await canon(proof)), sha(await canon(list))]);
-    const { '@context': _context, ...stored } = proof;
-    this.json('/status/1', {
-      ...list,
-      proof: { ...stored, proofValue: `z${base58(cryptoSign(null, data, this.edPrivate))}` },
-    });
+    this.json('/status/1', await this.withProof(list));
   }
 
   /** Makes a path of this issuer answer 503 (off) or serve again (on). */

@@ -196,6 +196,13 @@ function refusal(verdict: Verdict, fetchCode: string | undefined): Problem | nul
   if (failed.has('recipient_mismatch')) {
     return new Problem('recipient_mismatch', 'The badge is awarded to none of your addresses.', { checks });
   }
+  if (checks.some((c) => c.code === 'endorsement_not_award')) {
+    return new Problem(
+      'endorsement_not_award',
+      'This is an endorsement of a badge, an issuer or an achievement, not a badge awarded to you; endorsements are kept with the badges they are embedded in.',
+      { checks },
+    );
+  }
   if (verdict.status === 'revoked') {
     return new Problem('badge_revoked', 'The issuer has revoked this badge.', { checks });
   }

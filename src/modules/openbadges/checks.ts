@@ -41,6 +41,9 @@ export const CHECK_CODES = {
   image_valid: 'The badge image is a PNG or SVG (SVG sanitized) and allowed where it appears.',
   image_unavailable: 'The badge image could not be obtained; the award is kept without one.',
   extension_valid: 'The extension nodes satisfy their own constraints.',
+  endorsement_not_award:
+    'The input is an endorsement (OB 2.0 Endorsement, OB 3.0 EndorsementCredential): it endorses an award, issuer or badge and is not an award to keep.',
+  endorsements_verified: 'Every embedded endorsement verifies on its own (proof by its endorser, dates).',
   credential_status_unsupported: 'The credential status type is not one this service checks.',
   limits_exceeded:
     'The badge carries more proofs, status entries, schemas or endorsements, or needs more fetches or time, than a badge may.',

@@ -459,6 +459,13 @@ async function verifyOtherClass(
   checks: CheckList,
 ): Promise<void> {
   const name = types[0] ?? 'node';
+  if (types.includes('Endorsement')) {
+    checks.warn(
+      'endorsement_not_award',
+      'the input is an Endorsement, not an Assertion; it is not an award to keep',
+    );
+    return;
+  }
   checks.warn('not_an_assertion', `the input is a ${name}, not an Assertion; there is nothing to keep`);
   if (types.includes('BadgeClass')) {
     if (validateNode(doc, checks, 'badge_class_fetched')) {

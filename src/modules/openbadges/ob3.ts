@@ -10,7 +10,7 @@ import { checkEntryCounts } from './limits.ts';
 import type { Ob2Outcome } from './ob2.ts';
 import type { RecipientClaim } from './recipient.ts';
 import { ob3AchievementCredentialSchema, ob3EndorsementCredentialSchema, validateSchema } from './schemas.ts';
-import type { NormalizedBadge, VerifyContext } from './types.ts';
+import type { NormalizedBadge, NormalizedEndorsement, VerifyContext } from './types.ts';
 import {
   asArray,
   canonicalJson,
@@ -249,6 +249,59 @@ function embeddedEndorsements(node: unknown, depth = 0, out: JsonRecord[] = []):
   return out;
 }
 
+const MAX_ENDORSEMENTS = 20;
+
+/**
+ * An embedded EndorsementCredential judged on its own: its shape, its proof (by a key its own
+ * issuer vouches for, resolved as for any credential) and its dates. Its verdict is shown with
+ * the badge; it never changes the badge's own.
+ */
+async function verifyEndorsement(e: JsonRecord, ctx: VerifyContext): Promise<NormalizedEndorsement> {
+  const own = new CheckList();
+  const endorserNode = isRecord(e.issuer) ? e.issuer : {};
+  const endorserId = refId(e.issuer);
+  const subject = asArray(e.credentialSubject).find(isRecord) ?? {};
+  if (!strings(e.type).includes('EndorsementCredential')) {
+    own.fail('type_valid', `type ${strings(e.type).join(', ') || '(none)'} is not an EndorsementCredential`);
+  } else {
+    const problem = validateSchema(ob3EndorsementCredentialSchema, e);
+    if (problem) own.fail('structure_valid', problem);
+    else {
+      await proofChecks(e, ctx, own, endorserId);
+      checkDates(own, ctx, e.validFrom ?? e.issuanceDate, e.validUntil ?? e.expirationDate);
+    }
+  }
+  const failed = own.items.filter((c) => c.status === 'failed');
+  const verdict =
+    failed.length === 0 ? 'valid' : failed.every((c) => c.code === 'expired') ? 'expired' : 'invalid';
+  return {
+    id: str(e.id),
+    endorser: { id: endorserId ?? '', name: str(endorserNode.name) },
+    claim: str(subject.endorsementComment),
+    endorsedId: str(subject.id),
+    issuedOn: str(e.validFrom) ?? str(e.issuanceDate),
+    verdict,
+    problems: failed.map((c) => `${c.code}: ${c.message}`),
+  };
+}
+
+/** Every embedded endorsement verified, with one check summing them up. */
+async function endorsementChecks(
+  doc: JsonRecord,
+  ctx: VerifyContext,
+  checks: CheckList,
+): Promise<NormalizedEndorsement[]> {
+  const found = embeddedEndorsements(doc);
+  if (found.length === 0) return [];
+  const judged: NormalizedEndorsement[] = [];
+  for (const e of found.slice(0, MAX_ENDORSEMENTS)) judged.push(await verifyEndorsement(e, ctx));
+  const good = judged.filter((e) => e.verdict === 'valid').length;
+  const summary = `${good} of ${found.length} endorsement${found.length === 1 ? '' : 's'} verify${found.length > MAX_ENDORSEMENTS ? ` (only the first ${MAX_ENDORSEMENTS} were checked)` : ''}`;
+  if (good === found.length) checks.pass('endorsements_verified', summary);
+  else checks.warn('endorsements_verified', summary);
+  return judged;
+}
+
 async function schemaRefs(doc: JsonRecord, ctx: VerifyContext, checks: CheckList): Promise<void> {
   const schemas = [doc, ...embeddedEndorsements(doc)].flatMap((d) =>
     asArray(d.credentialSchema).filter(isRecord),
@@ -379,12 +432,14 @@ async function verifyBody(
   const subject = subjects.find((s) => asArray(s.achievement).some(isRecord)) ?? subjects[0] ?? {};
   if (endorsement) {
     checks.warn(
-      'not_an_assertion',
-      'an EndorsementCredential endorses something else; there is nothing to keep',
+      'endorsement_not_award',
+      'an EndorsementCredential endorses something else; it is not an award to keep',
     );
   } else {
     outcome.recipient = checkRecipient(checks, ctx, recipientClaims(subject));
-    outcome.badge = normalize(doc, subject, dates.issued, dates.expires);
+    const endorsements = await endorsementChecks(doc, ctx, checks);
+    const badge = normalize(doc, subject, dates.issued, dates.expires);
+    outcome.badge = badge ? { ...badge, endorsements } : null;
   }
   // A credential id is trusted only from a signature by a key its issuer vouches for.
   const verified =

@@ -87,6 +87,20 @@ export interface NormalizedAlignment {
   targetCode: string | null;
 }
 
+/** An endorsement embedded in the badge, with the verdict of its own verification. */
+export interface NormalizedEndorsement {
+  id: string | null;
+  endorser: { id: string; name: string | null };
+  /** What the endorser says (OB 3.0 `endorsementComment`, OB 2.0 claim `endorsementComment`). */
+  claim: string | null;
+  /** What is endorsed: the issuer, achievement or credential id. */
+  endorsedId: string | null;
+  issuedOn: string | null;
+  verdict: 'valid' | 'expired' | 'invalid';
+  /** The failed checks behind a verdict other than valid. */
+  problems: string[];
+}
+
 export interface NormalizedBadge {
   name: string;
   description: string;
@@ -102,6 +116,8 @@ export interface NormalizedBadge {
   narrative: string | null;
   tags: string[];
   alignments: NormalizedAlignment[];
+  /** Embedded endorsements (OB 3.0 EndorsementCredentials), each verified on its own. */
+  endorsements?: NormalizedEndorsement[];
 }
 
 /** `unverified`: authentic as far as checked, but a status (revocation) check could not be made. */
