@@ -12,11 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.ts';
 import { type Database, openDatabase } from '../../src/db/client.ts';
-import { applyMigrations } from '../../src/db/migrations.ts';
 import { bakeSvg } from '../../src/modules/openbadges/index.ts';
 import { testConfig } from '../support/app.ts';
 import { LocalIssuer, PLAIN_SVG } from '../support/badge-issuer.ts';
-import { createEmptyDatabase } from '../support/databases.ts';
+import { createMigratedDatabase } from '../support/databases.ts';
 import { lastCodeFor } from '../support/mail.ts';
 import { freePort, PROJECT_ROOT } from '../support/server.ts';
 
@@ -162,9 +161,8 @@ describe('clients generated from openapi.yaml', () => {
     );
 
     issuer = await LocalIssuer.start();
-    const created = await createEmptyDatabase('sqlite');
+    const created = await createMigratedDatabase('sqlite');
     drop = created.drop;
-    await applyMigrations(created.url);
     db = await openDatabase(created.url);
     const port = await freePort();
     app = await buildApp({
