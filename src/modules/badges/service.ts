@@ -64,7 +64,10 @@ export interface BadgeDetailView {
   sections: Record<string, unknown>;
 }
 
-/** How an issuer platform's push is kept: pending the earner's review, or replacing an older issue. */
+/**
+ * How a badge is kept: pending the earner's review, or replacing an older issue. An OB 3.0
+ * credential replaces an older issue unless told otherwise, from a platform or from the earner.
+ */
 export interface PushOptions {
   acceptance?: 'accepted' | 'pending';
   replaceOlder?: boolean;
@@ -413,9 +416,11 @@ export class BadgesService {
         }
       : null;
 
-    const held = await this.findByAssertion(earnerId, assertionId);
+    // OB 3.0: the same badge is the same issuer id and credential id; the newer validFrom wins.
+    const replaceOlder = push.replaceOlder ?? verdict.version === '3.0';
+    const held = await this.findByAssertion(earnerId, badge.issuer.id, assertionId);
     if (held) {
-      if (!push.replaceOlder || !(await this.olderThan(held, badge))) {
+      if (!replaceOlder || !(await this.olderThan(held, badge))) {
         return { created: false, badge: await this.get(earnerId, held) };
       }
       // An issuer's newer issue of the same credential takes the place of the one held, in
@@ -445,7 +450,7 @@ export class BadgesService {
     } catch (err) {
       // Two requests with the same assertion raced; the one that lost answers with the winner's item.
       if (classifyDatabaseError(err) !== 'conflict') throw err;
-      const winner = await this.findByAssertion(earnerId, assertionId);
+      const winner = await this.findByAssertion(earnerId, badge.issuer.id, assertionId);
       if (!winner) throw err;
       return { created: false, badge: await this.get(earnerId, winner) };
     }
@@ -464,9 +469,13 @@ export class BadgesService {
     );
   }
 
-  private async findByAssertion(earnerId: string, assertionId: string): Promise<string | null> {
+  private async findByAssertion(
+    earnerId: string,
+    issuerId: string,
+    assertionId: string,
+  ): Promise<string | null> {
     const row = await this.deps.prisma.backpackItem.findUnique({
-      where: { earnerId_assertionId: { earnerId, assertionId } },
+      where: { earnerId_issuerId_assertionId: { earnerId, issuerId, assertionId } },
       select: { id: true },
     });
     return row?.id ?? null;

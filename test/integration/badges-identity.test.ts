@@ -1,0 +1,77 @@
+// OB 3.0 identity: two credentials are the same badge when their issuer id and credential id are
+// equal, and of two issues of one badge the newer validFrom is kept, whoever adds it.
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testApp } from '../support/app.ts';
+import { LocalIssuer } from '../support/badge-issuer.ts';
+import { describeEachDatabase } from '../support/databases.ts';
+import { createEarner, type TestEarner } from '../support/earners.ts';
+
+describeEachDatabase('badges: OB 3.0 identity by issuer and credential id', (current) => {
+  let app: FastifyInstance;
+  let issuer: LocalIssuer;
+  let other: LocalIssuer;
+
+  beforeAll(async () => {
+    issuer = await LocalIssuer.start();
+    other = await LocalIssuer.start();
+    app = await testApp(current().db, {
+      FETCH_ALLOW_PRIVATE_HOSTS: `${issuer.hostPort},${other.hostPort}`,
+      RATE_LIMIT_MAX: '100000',
+    });
+  });
+  afterAll(async () => {
+    await app.close();
+    await issuer.close();
+    await other.close();
+  });
+
+  const add = (e: TestEarner, json: Record<string, unknown>) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/badges',
+      headers: { cookie: e.session.cookie, origin: e.session.origin },
+      payload: { json },
+    });
+  const names = async (e: TestEarner) =>
+    (
+      await app.db.prisma.backpackItem.findMany({
+        where: { earnerId: e.id },
+        select: { name: true },
+        orderBy: { name: 'asc' },
+      })
+    ).map((r) => r.name);
+
+  it('keeps the newer issue when the earner adds the same credential again, and never an older one', async () => {
+    const earner = await createEarner(app);
+    const to = earner.addresses[0] as string;
+    const id = `urn:uuid:${crypto.randomUUID()}`;
+    const first = await add(earner, await issuer.credential(to, 'First Issue', { id }));
+    expect(first.statusCode, first.body).toBe(201);
+    const newer = await add(
+      earner,
+      await issuer.credential(to, 'Second Issue', { id, validFrom: '2025-01-01T00:00:00Z' }),
+    );
+    expect(newer.statusCode, newer.body).toBe(200);
+    expect(newer.json()).toMatchObject({ id: first.json().id, name: 'Second Issue' });
+    const older = await add(
+      earner,
+      await issuer.credential(to, 'Older Issue', { id, validFrom: '2023-01-01T00:00:00Z' }),
+    );
+    expect(older.statusCode).toBe(200);
+    expect(older.json()).toMatchObject({ id: first.json().id, name: 'Second Issue' });
+    expect(await names(earner)).toEqual(['Second Issue']);
+  });
+
+  it('holds two credentials with one id from two issuers as two badges', async () => {
+    const earner = await createEarner(app);
+    const to = earner.addresses[0] as string;
+    const id = `urn:uuid:${crypto.randomUUID()}`;
+    const mine = await add(earner, await issuer.credential(to, 'From One Issuer', { id }));
+    expect(mine.statusCode, mine.body).toBe(201);
+    const theirs = await add(earner, await other.credential(to, 'From Another Issuer', { id }));
+    expect(theirs.statusCode, theirs.body).toBe(201);
+    expect(theirs.json().id).not.toBe(mine.json().id);
+    expect(await names(earner)).toEqual(['From Another Issuer', 'From One Issuer']);
+  });
+});
