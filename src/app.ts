@@ -170,10 +170,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   scheduler.register(badges.reverifyJob);
   accounts.addExportSection('badges', badges.exportSection);
-  const groups = createGroups({ prisma: db.prisma, badges: badges.views, now });
+  const groups = createGroups({
+    prisma: db.prisma,
+    badges: badges.views,
+    now,
+    maxGroups: config.maxGroupsPerAccount,
+  });
   badges.setGroupFilter((earnerId, groupId) => groups.service.badgeIds(earnerId, groupId));
   badges.addDetailSection('groups', (earnerId, itemId) => groups.service.groupsOfBadge(earnerId, itemId));
   const sharing = createSharing({
+    maxShareLinks: config.maxShareLinksPerAccount,
     prisma: db.prisma,
     groups: groups.service,
     badges: badges.views,

@@ -72,6 +72,8 @@ export interface Config {
   keepAliveTimeoutMs: number;
   codesPerAddressPerHour: number;
   signInLinksPendingPerRequester: number;
+  maxGroupsPerAccount: number;
+  maxShareLinksPerAccount: number;
   verificationMailsPerAccountPerHour: number;
   verificationMailsPerHour: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
@@ -551,6 +553,20 @@ export const SETTINGS = {
     default: '10',
     expected: 'an integer from 1 to 10000',
     parse: integer(1, 10_000),
+  },
+  maxGroupsPerAccount: {
+    variable: 'MAX_GROUPS_PER_ACCOUNT',
+    description: 'Groups one account may hold; creating another answers 409 `limit_reached`.',
+    default: '200',
+    expected: 'an integer from 1 to 100000',
+    parse: integer(1, 100_000),
+  },
+  maxShareLinksPerAccount: {
+    variable: 'MAX_SHARE_LINKS_PER_ACCOUNT',
+    description: 'Share links one account may hold at once; creating another answers 409 `limit_reached`.',
+    default: '200',
+    expected: 'an integer from 1 to 100000',
+    parse: integer(1, 100_000),
   },
   verificationMailsPerAccountPerHour: {
     variable: 'VERIFICATION_MAILS_PER_ACCOUNT_PER_HOUR',

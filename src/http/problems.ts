@@ -36,6 +36,7 @@ export const CATALOGUE = {
   handle_taken: { status: 409, title: 'The handle is taken' },
   address_exists: { status: 409, title: 'The address is on this account already' },
   address_limit_reached: { status: 409, title: 'The account has as many addresses as it may' },
+  limit_reached: { status: 409, title: 'The account holds as many of these as it may' },
   address_unavailable: { status: 409, title: 'The address cannot be verified for this account' },
   address_already_verified: { status: 409, title: 'The address is verified already' },
   address_not_verified: { status: 409, title: 'The address is not verified' },

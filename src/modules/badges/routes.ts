@@ -37,7 +37,11 @@ interface AddBody {
 type IdParams = { badgeId: string };
 
 /** RFC 8288 links to the first, previous, next and last pages of a list. */
-export function pageLinks(path: string, query: ListParams, total: number): string {
+export function pageLinks(
+  path: string,
+  query: Partial<ListParams> & { limit: number; offset: number },
+  total: number,
+): string {
   const link = (offset: number, rel: string) => {
     const params = new URLSearchParams();
     for (const key of ['issuerId', 'status', 'groupId', 'q', 'sort'] as const) {

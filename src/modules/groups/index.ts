@@ -14,7 +14,12 @@ export interface GroupsModule {
   handlers: OperationHandlers;
 }
 
-export function createGroups(deps: { prisma: Db; badges: SharedBadgeViews; now: () => Date }): GroupsModule {
-  const service = new GroupsService(deps.prisma, deps.badges, deps.now);
+export function createGroups(deps: {
+  prisma: Db;
+  badges: SharedBadgeViews;
+  now: () => Date;
+  maxGroups?: number;
+}): GroupsModule {
+  const service = new GroupsService(deps.prisma, deps.badges, deps.now, deps.maxGroups);
   return { service, handlers: groupsHandlers(service) };
 }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { components } from '../../generated/api.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
+import { pageLinks } from '../badges/index.ts';
 import type { GroupsService } from './service.ts';
 
 type Schemas = components['schemas'];
@@ -11,9 +12,12 @@ type GroupBadgeParams = { groupId: string; badgeId: string };
 
 export function groupsHandlers(groups: GroupsService): OperationHandlers {
   return {
-    listGroups: async (request: FastifyRequest) => ({
-      items: await groups.list(principalOf(request).earnerId),
-    }),
+    listGroups: async (request: FastifyRequest, reply: FastifyReply) => {
+      const page = request.query as { limit: number; offset: number };
+      const { items, total } = await groups.list(principalOf(request).earnerId, page);
+      reply.header('x-total-count', String(total)).header('link', pageLinks('/v1/groups', page, total));
+      return { items };
+    },
     createGroup: async (request: FastifyRequest, reply: FastifyReply) => {
       const body = request.body as Schemas['GroupCreate'];
       const group = await groups.create(principalOf(request).earnerId, body);

@@ -29,23 +29,34 @@ export class GroupsService {
     private readonly prisma: Db,
     private readonly badges: SharedBadgeViews,
     private readonly now: () => Date,
+    /** Groups one account may hold: enough for any collection, not for filling the database. */
+    private readonly maxGroups = Number.POSITIVE_INFINITY,
   ) {}
 
   useShareLookup(lookup: ShareLookup): void {
     this.shareLookup = lookup;
   }
 
-  async list(earnerId: string): Promise<GroupView[]> {
-    const rows = await this.prisma.group.findMany({
-      where: { earnerId },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      include: { _count: { select: { members: true } } },
-    });
+  /** One page of the earner's groups, newest first, with how many there are in all. */
+  async list(
+    earnerId: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ items: GroupView[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.prisma.group.findMany({
+        where: { earnerId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        include: { _count: { select: { members: true } } },
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.group.count({ where: { earnerId } }),
+    ]);
     const shared = await this.shareLookup(
       earnerId,
       rows.map((r) => r.id),
     );
-    return rows.map((r) => view(r, r._count.members, shared.has(r.id)));
+    return { items: rows.map((r) => view(r, r._count.members, shared.has(r.id))), total };
   }
 
   async get(earnerId: string, groupId: string): Promise<GroupDetailView> {
@@ -77,6 +88,9 @@ export class GroupsService {
     input: { name: string; description?: string; badgeIds?: string[] },
   ): Promise<GroupDetailView> {
     const badgeIds = input.badgeIds ?? [];
+    if ((await this.prisma.group.count({ where: { earnerId } })) >= this.maxGroups) {
+      throw new Problem('limit_reached', `An account can hold at most ${this.maxGroups} groups.`);
+    }
     await this.requireOwnedBadges(earnerId, badgeIds);
     const id = newId();
     const now = this.now();

@@ -25,6 +25,8 @@ export interface SharingDeps {
   now: () => Date;
   /** Prepared reads and a cache budget for rendered public pages (none: no caching). */
   pageCache?: { raw: RawReader; maxBytes: number };
+  /** Share links one account may hold at once. */
+  maxShareLinks?: number;
 }
 
 export interface SharingModule {
@@ -42,6 +44,7 @@ export function createSharing(deps: SharingDeps): SharingModule {
     deps.accounts,
     deps.publicUrl,
     deps.now,
+    deps.maxShareLinks,
   );
   const statistics = new Statistics(deps.badges, deps.now);
   deps.groups.useShareLookup((earnerId, groupIds) => service.sharedGroupIds(earnerId, groupIds));

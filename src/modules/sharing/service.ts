@@ -84,6 +84,8 @@ export class SharingService {
     private readonly accounts: AccountsService,
     private readonly publicUrl: URL,
     private readonly now: () => Date,
+    /** Links one account may hold at once: enough to share everything, not to fill the database. */
+    private readonly maxShareLinks = Number.POSITIVE_INFINITY,
   ) {}
 
   shareUrl(token: string): string {
@@ -110,6 +112,9 @@ export class SharingService {
     } else if (input.badgeId !== undefined) {
       const owned = await this.badges.ownedIds(earnerId, [input.badgeId]);
       if (!owned.has(input.badgeId)) throw new Problem('not_found', 'No such badge in this backpack.');
+    }
+    if ((await this.prisma.shareLink.count({ where: { earnerId } })) >= this.maxShareLinks) {
+      throw new Problem('limit_reached', `An account can hold at most ${this.maxShareLinks} share links.`);
     }
     const row = await this.prisma.shareLink.create({
       data: {
