@@ -73,6 +73,7 @@ const REVIEWED: Record<string, 'public' | 'session' | 'fresh' | 'operator' | 'is
   getShareLink: 'shares:read',
   deleteShareLink: 'shares:write',
   getSharedPage: 'public',
+  getSharedPageJson: 'public',
   getSharedImage: 'public',
   checkSharedRecipient: 'public',
   getOembed: 'public',
@@ -80,6 +81,7 @@ const REVIEWED: Record<string, 'public' | 'session' | 'fresh' | 'operator' | 'is
   getStatistics: 'public',
   listBadges: 'badges:read',
   addBadge: 'badges:write',
+  uploadBadge: 'badges:write',
   deleteAllBadges: 'badges:write',
   getBadge: 'badges:read',
   deleteBadge: 'badges:write',
@@ -229,7 +231,9 @@ describeEachDatabase('each token against each operation', (current) => {
             authorization: token.authorization,
             ...(body.contentType ? { 'content-type': body.contentType } : {}),
           },
-          ...(body.payload === undefined ? {} : { payload: JSON.stringify(body.payload) }),
+          ...(body.payload === undefined
+            ? {}
+            : { payload: typeof body.payload === 'string' ? body.payload : JSON.stringify(body.payload) }),
         });
       };
 

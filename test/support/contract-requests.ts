@@ -75,6 +75,14 @@ export function exampleBody(op: OperationInfo): { payload?: unknown; contentType
   const content = operationDoc(op).requestBody?.content;
   if (!content) return {};
   const json = content['application/json'];
+  if (!json && content['multipart/form-data']) {
+    // An upload: one small part named `file`, which is no badge but reaches the handler.
+    const boundary = 'contract-requests-boundary';
+    return {
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\nContent-Type: image/png\r\n\r\nnot a badge\r\n--${boundary}--\r\n`,
+      contentType: `multipart/form-data; boundary=${boundary}`,
+    };
+  }
   if (!json) throw new Error(`${op.operationId}: no JSON request body to try`);
   const example = json.example ?? Object.values(json.examples ?? {})[0]?.value;
   if (example === undefined) throw new Error(`${op.operationId}: the request body has no example to send`);
