@@ -74,4 +74,51 @@ describeEachDatabase('badges: OB 3.0 identity by issuer and credential id', (cur
     expect(theirs.json().id).not.toBe(mine.json().id);
     expect(await names(earner)).toEqual(['From Another Issuer', 'From One Issuer']);
   });
+
+  it('follows a 1EdTechCredentialRefresh once: keeps the refreshed issue when it is newer and valid, and the one given otherwise', async () => {
+    const earner = await createEarner(app);
+    const to = earner.addresses[0] as string;
+    const contexts = [
+      'https://www.w3.org/ns/credentials/v2',
+      'https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json',
+      'https://purl.imsglobal.org/spec/ob/v3p0/extensions.json',
+    ];
+    const id = `urn:uuid:${crypto.randomUUID()}`;
+    const path = `/refresh/${crypto.randomUUID()}`;
+    const refreshService = { id: `${issuer.origin}${path}`, type: '1EdTechCredentialRefresh' };
+    issuer.serve(
+      path,
+      await issuer.credential(to, 'Refreshed Issue', {
+        '@context': contexts,
+        id,
+        validFrom: '2025-01-01T00:00:00Z',
+      }),
+    );
+    const given = await issuer.credential(to, 'Given Issue', { '@context': contexts, id, refreshService });
+    const res = await add(earner, given);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({ name: 'Refreshed Issue', status: 'valid' });
+
+    // A refreshed copy that does not verify is ignored.
+    const other = await createEarner(app);
+    const to2 = other.addresses[0] as string;
+    const id2 = `urn:uuid:${crypto.randomUUID()}`;
+    const path2 = `/refresh/${crypto.randomUUID()}`;
+    const tampered = await issuer.credential(to2, 'Tampered Refresh', {
+      '@context': contexts,
+      id: id2,
+      validFrom: '2025-01-01T00:00:00Z',
+    });
+    issuer.serve(path2, { ...tampered, name: 'Tampered After Signing' });
+    const kept = await add(
+      other,
+      await issuer.credential(to2, 'Kept Issue', {
+        '@context': contexts,
+        id: id2,
+        refreshService: { id: `${issuer.origin}${path2}`, type: '1EdTechCredentialRefresh' },
+      }),
+    );
+    expect(kept.statusCode, kept.body).toBe(201);
+    expect(kept.json()).toMatchObject({ name: 'Kept Issue', status: 'valid' });
+  });
 });

@@ -377,6 +377,12 @@ export class LocalIssuer {
     this.json('/status/1', await this.withProof(list));
   }
 
+  /** Serves a JSON document at a path of this issuer. */
+  serve(path: string, doc: unknown): string {
+    this.json(path, doc);
+    return `${this.origin}${path}`;
+  }
+
   /** Makes a path of this issuer answer 503 (off) or serve again (on). */
   switchOff(url: string): void {
     this.off.add(new URL(url, this.origin).pathname);

@@ -373,7 +373,8 @@ export class BadgesService {
     push: PushOptions = {},
   ): Promise<{ created: boolean; replaced?: boolean; badge: BadgeDetailView }> {
     const now = this.deps.now();
-    const { verdict, fetchCode } = await this.verify(earnerId, input, now);
+    const first = await this.verify(earnerId, input, now);
+    const { verdict, fetchCode } = { ...first, verdict: await this.refreshed(earnerId, first.verdict, now) };
     const refused = refusal(verdict, fetchCode);
     if (refused) throw refused;
     const badge = verdict.badge as NormalizedBadge;
@@ -455,6 +456,27 @@ export class BadgesService {
       return { created: false, badge: await this.get(earnerId, winner) };
     }
     return { created: true, badge: await this.get(earnerId, id) };
+  }
+
+  /**
+   * Follows an OB 3.0 credential's 1EdTechCredentialRefresh once: the credential served there
+   * is verified like any other and replaces the one given only when it is the same badge (same
+   * issuer and credential id), newer and valid. Its own refresh service is not followed.
+   */
+  private async refreshed(earnerId: string, verdict: Verdict, now: Date): Promise<Verdict> {
+    if (!verdict.refreshUrl || !verdict.badge || verdict.status === 'revoked') return verdict;
+    let fresh: Verdict;
+    try {
+      fresh = (await this.verify(earnerId, { kind: 'url', url: verdict.refreshUrl }, now)).verdict;
+    } catch {
+      return verdict;
+    }
+    const same =
+      fresh.version === '3.0' &&
+      fresh.badge?.issuer.id === verdict.badge.issuer.id &&
+      fresh.assertionId === verdict.assertionId;
+    const newer = fresh.badge && new Date(fresh.badge.issuedOn) > new Date(verdict.badge.issuedOn);
+    return same && newer && fresh.status === 'valid' ? fresh : verdict;
   }
 
   /** Whether the held item is an older issue (same issuer, earlier issuance) than `badge`. */

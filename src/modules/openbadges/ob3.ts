@@ -437,6 +437,10 @@ async function verifyBody(
     );
   } else {
     outcome.recipient = checkRecipient(checks, ctx, recipientClaims(subject));
+    const refresh = asArray(doc.refreshService)
+      .filter(isRecord)
+      .find((r) => str(r.type) === '1EdTechCredentialRefresh' && isHttpUrl(str(r.id)));
+    outcome.refreshUrl = refresh ? str(refresh.id) : null;
     const endorsements = await endorsementChecks(doc, ctx, checks);
     const badge = normalize(doc, subject, dates.issued, dates.expires);
     outcome.badge = badge ? { ...badge, endorsements } : null;

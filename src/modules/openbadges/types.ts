@@ -128,6 +128,8 @@ export interface Verdict {
   status: VerdictStatus;
   /** For `unverified`: the code of the check that could not be made. */
   statusReason: string | null;
+  /** OB 3.0 `refreshService` of type 1EdTechCredentialRefresh: where a newer issue may be fetched. */
+  refreshUrl?: string | null;
   version: BadgeVersion | null;
   assertionId: string | null;
   recipient: { address: string } | null;
