@@ -298,6 +298,21 @@ function retrySchedule(attemptsBefore: number, now: Date): { recheckAt: Date; re
   return { recheckAt: new Date(now.getTime() + delay), recheckAttempts: attemptsBefore + 1 };
 }
 
+/** Identifies an input by its content, for telling identical verifications apart. */
+function inputKey(input: BadgeInput): string {
+  const digest = (data: string | Uint8Array) => createHash('sha256').update(data).digest('base64url');
+  switch (input.kind) {
+    case 'url':
+      return `url:${input.url.trim()}`;
+    case 'jws':
+      return `jws:${digest(input.jws.trim())}`;
+    case 'json':
+      return `json:${digest(typeof input.json === 'string' ? input.json : (JSON.stringify(input.json) ?? ''))}`;
+    case 'image':
+      return `image:${digest(input.bytes)}`;
+  }
+}
+
 /** What the stored original stands for when it is verified again. */
 function storedInput(format: string, text: string): BadgeInput {
   return format === 'json' ? { kind: 'json', json: text } : { kind: 'jws', jws: text };
@@ -305,6 +320,7 @@ function storedInput(format: string, text: string): BadgeInput {
 
 export class BadgesService {
   private readonly sections = new Map<string, DetailSection>();
+  private readonly inFlight = new Map<string, Promise<{ verdict: Verdict; fetchCode: string | undefined }>>();
   private groupFilter: GroupFilter | null = null;
 
   constructor(private readonly deps: BadgesDeps) {}
@@ -316,6 +332,24 @@ export class BadgesService {
 
   setGroupFilter(filter: GroupFilter): void {
     this.groupFilter = filter;
+  }
+
+  /**
+   * Verifies for a request. The same input for the same earner already being verified is not
+   * verified again: the callers share that one verification (and its gate turn), so a burst of
+   * identical pushes costs one turn and every caller reaches the store, which keeps one badge.
+   */
+  private verifyOnce(
+    earnerId: string,
+    input: BadgeInput,
+    now: Date,
+  ): Promise<{ verdict: Verdict; fetchCode: string | undefined }> {
+    const key = `${earnerId}\n${inputKey(input)}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const started = this.verify(earnerId, input, now).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, started);
+    return started;
   }
 
   /**
@@ -373,7 +407,7 @@ export class BadgesService {
     push: PushOptions = {},
   ): Promise<{ created: boolean; replaced?: boolean; badge: BadgeDetailView }> {
     const now = this.deps.now();
-    const first = await this.verify(earnerId, input, now);
+    const first = await this.verifyOnce(earnerId, input, now);
     const { verdict, fetchCode } = { ...first, verdict: await this.refreshed(earnerId, first.verdict, now) };
     const refused = refusal(verdict, fetchCode);
     if (refused) throw refused;
