@@ -74,6 +74,7 @@ export interface Config {
   signInLinksPendingPerRequester: number;
   maxGroupsPerAccount: number;
   maxShareLinksPerAccount: number;
+  clientRegistrationsPerNetworkPerHour: number;
   verificationMailsPerAccountPerHour: number;
   verificationMailsPerHour: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
@@ -567,6 +568,14 @@ export const SETTINGS = {
     default: '200',
     expected: 'an integer from 1 to 100000',
     parse: integer(1, 100_000),
+  },
+  clientRegistrationsPerNetworkPerHour: {
+    variable: 'CLIENT_REGISTRATIONS_PER_NETWORK_PER_HOUR',
+    description:
+      'Anonymous OAuth client registrations (`POST /v1/oauth/clients`) one network may make per hour; another answers 429 `rate_limited`.',
+    default: '10',
+    expected: 'an integer from 1 to 10000',
+    parse: integer(1, 10_000),
   },
   verificationMailsPerAccountPerHour: {
     variable: 'VERIFICATION_MAILS_PER_ACCOUNT_PER_HOUR',

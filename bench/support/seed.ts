@@ -31,14 +31,17 @@ async function connectPlatform(app: FastifyInstance, earnerId: string): Promise<
   const oauth = app.services.connect.oauth;
   const scope = 'https://purl.imsglobal.org/spec/ob/v2p1/scope/assertion.create';
   const redirectUri = 'https://platform.example/callback';
-  const { client } = await oauth.registerClient({
-    client_name: 'Benchmark platform',
-    client_uri: 'https://platform.example/',
-    software_id: 'bench',
-    software_version: '1',
-    redirect_uris: [redirectUri],
-    scope,
-  });
+  const { client } = await oauth.registerClient(
+    {
+      client_name: 'Benchmark platform',
+      client_uri: 'https://platform.example/',
+      software_id: 'bench',
+      software_version: '1',
+      redirect_uris: [redirectUri],
+      scope,
+    },
+    'bench',
+  );
   const { id: sessionId } = await app.services.accounts.sessions.create(earnerId, 'email', 'bench');
   const verifier = randomBytes(32).toString('base64url');
   const challenge = createHash('sha256').update(verifier).digest('base64url');

@@ -5,7 +5,13 @@ import type { Database } from '../../src/db/client.ts';
 
 /** The same configuration path as production: environment strings through loadConfig. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', DATABASE_URL: 'file:./data/unused.db', ...env });
+  return loadConfig({
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: 'file:./data/unused.db',
+    // Suites register many clients from one loopback address; the limit has its own tests.
+    CLIENT_REGISTRATIONS_PER_NETWORK_PER_HOUR: '10000',
+    ...env,
+  });
 }
 
 export async function testApp(db: Database, env: Record<string, string> = {}): Promise<FastifyInstance> {

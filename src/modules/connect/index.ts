@@ -29,6 +29,9 @@ export interface ConnectDeps {
 }
 
 /** Tags of the operations an issuer platform's token may call; every other route refuses it. */
+/** The name the service goes by towards issuers, and which no client may take. */
+const SERVICE_NAME = 'Badge Backpack';
+
 const ISSUER_TAGS = new Set(['badge-connect', 'ob3', 'backpack-connect']);
 
 /** Operations that take forms, registered in a scope of their own with the form parser. */
@@ -66,6 +69,8 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     refreshTtlMs: config.connectRefreshTokenTtlDays * 86_400_000,
     frontEndAccessTtlMs: config.frontEndAccessTokenTtlSeconds * 1000,
     frontEndRefreshTtlMs: config.frontEndRefreshTokenTtlHours * 3_600_000,
+    registrationsPerNetworkPerHour: config.clientRegistrationsPerNetworkPerHour,
+    serviceName: SERVICE_NAME,
   });
   const grants = new WeakMap<Principal, AccessGrant>();
 
@@ -126,7 +131,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     ...issuerHandlers({
       publicUrl: config.publicUrl,
       service: {
-        name: 'Badge Backpack',
+        name: SERVICE_NAME,
         image: new URL('/logo.svg', config.publicUrl).toString(),
         privacyPolicyUrl: (config.privacyPolicyUrl ?? new URL('/privacy', config.publicUrl)).toString(),
         termsOfServiceUrl: (config.termsOfServiceUrl ?? new URL('/terms', config.publicUrl)).toString(),

@@ -6,6 +6,7 @@ import type { Principal } from '../../http/auth.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
+import { requesterOf } from '../accounts/sign-in.ts';
 import { type Client, type ClientMetadata, OAuthError, type OAuthServer, validChallenge } from './oauth.ts';
 import { consentPage, errorPage, sendPage, signInPage } from './pages.ts';
 import { describeScope, FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
@@ -159,7 +160,10 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
       errorHandler: oauthErrors('registration'),
       handler: async (request, reply) => {
         const meta = request.body as ClientMetadata;
-        const { client, secret, issuedAt, grantTypes, contacts } = await oauth.registerClient(meta);
+        const { client, secret, issuedAt, grantTypes, contacts } = await oauth.registerClient(
+          meta,
+          requesterOf(request),
+        );
         return reply
           .code(201)
           .header('cache-control', 'no-store')

@@ -3,6 +3,8 @@
 // stored as a SHA-256; every "use once" is a conditional update, so that two concurrent uses
 // cannot both succeed.
 import type { Db } from '../../db/client.ts';
+import { Problem } from '../../http/problems.ts';
+import { imitatesService } from './client-names.ts';
 import { FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
 import { hashSecret, newId, newSecret, pkceChallenge, sameHash } from './secrets.ts';
 
@@ -16,6 +18,7 @@ export type OAuthErrorCode =
   | 'unsupported_token_type'
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
+  | 'client_name_refused'
   | 'access_denied'
   | 'unsupported_response_type'
   | 'server_error';
@@ -35,6 +38,7 @@ export class OAuthError extends Error {
 export const ACCESS_PREFIX = 'bpc_at_';
 export const REFRESH_PREFIX = 'bpc_rt_';
 const CODE_TTL_MS = 60_000;
+const HOUR_MS = 3_600_000;
 /** The expiry a replayed code is given: the mark that its tokens must not live. */
 const REPLAYED = new Date(0);
 const CONSENT_TTL_MS = 10 * 60_000;
@@ -133,6 +137,10 @@ export interface OAuthServerOptions {
   /** Front ends live in browsers, where a token is easier to steal: shorter lifetimes. */
   frontEndAccessTtlMs: number;
   frontEndRefreshTtlMs: number;
+  /** Anonymous registrations one network may make per hour. */
+  registrationsPerNetworkPerHour: number;
+  /** The service's own name, which no client may pass itself off as. */
+  serviceName: string;
 }
 
 /** The kind of client a set of scopes makes, or null when they are mixed or unknown. */
@@ -150,7 +158,11 @@ export class OAuthServer {
     private readonly options: OAuthServerOptions,
   ) {}
 
-  async registerClient(meta: ClientMetadata): Promise<{
+  /** Registers a client for `registrant`, the hash of the requesting network. */
+  async registerClient(
+    meta: ClientMetadata,
+    registrant: string,
+  ): Promise<{
     client: Client;
     secret: string | null;
     issuedAt: Date;
@@ -194,9 +206,26 @@ export class OAuthServer {
     if (!grantTypes.includes('authorization_code')) {
       throw new OAuthError('invalid_client_metadata', 'grant_types must include authorization_code.');
     }
+    if (imitatesService(meta.client_name, this.options.serviceName)) {
+      throw new OAuthError(
+        'client_name_refused',
+        `client_name reads as the service's own name; a platform must go by its own.`,
+      );
+    }
+    const issuedAt = this.now();
+    const recent = await this.prisma.connectClient.count({
+      where: { registeredBy: registrant, createdAt: { gt: new Date(issuedAt.getTime() - HOUR_MS) } },
+    });
+    if (recent >= this.options.registrationsPerNetworkPerHour) {
+      throw new Problem(
+        'rate_limited',
+        'This network has registered as many clients as it may this hour.',
+        {},
+        { 'retry-after': String(HOUR_MS / 1000) },
+      );
+    }
     const secret = authMethod === 'none' ? null : newSecret();
     const id = newId();
-    const issuedAt = this.now();
     const contacts = meta.contacts ?? [];
     const row = await this.prisma.connectClient.create({
       data: {
@@ -214,6 +243,7 @@ export class OAuthServer {
         contactsJson: JSON.stringify(contacts),
         scope: scopes.join(' '),
         tokenEndpointAuthMethod: authMethod,
+        registeredBy: registrant,
         createdAt: issuedAt,
         origins: { create: origins.map((origin) => ({ origin })) },
       },
