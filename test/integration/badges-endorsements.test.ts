@@ -82,6 +82,62 @@ describeEachDatabase('badges: endorsements', (current) => {
     ]);
   });
 
+  it('verifies OB 2.0 endorsements embedded in an assertion: a hosted one valid, a tampered and an unreachable one not, the badge valid', async () => {
+    const earner = await createEarner(app);
+    const good = issuer.hostedEndorsement(`${issuer.origin}/issuer`, 'A careful issuer.');
+    const off = issuer.hostedEndorsement(`${issuer.origin}/issuer`, 'Gone quiet.');
+    issuer.switchOff(off);
+    const jws = await issuer.signedEndorsement(`${issuer.origin}/issuer`, 'Faint praise.');
+    const [h, p, sig] = jws.split('.');
+    const payload = JSON.parse(Buffer.from(p as string, 'base64url').toString('utf8'));
+    payload.claim.endorsementComment = 'The best issuer in the world.';
+    const tampered = `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${sig}`;
+    const { url, json } = issuer.hosted(earner.addresses[0] as string, { name: 'Endorsed 2.0 Badge' });
+    issuer.serve(new URL(url).pathname, { ...json, endorsement: [good, tampered, off] });
+    const res = await add(earner, { url });
+    expect(res.statusCode, res.body).toBe(201);
+    const badge = res.json();
+    expect(badge.status).toBe('valid');
+    expect(badge.normalized.endorsements).toEqual([
+      expect.objectContaining({
+        id: good,
+        endorser: { id: `${issuer.origin}/issuer`, name: 'Local Issuer' },
+        claim: 'A careful issuer.',
+        endorsedId: `${issuer.origin}/issuer`,
+        verdict: 'valid',
+        problems: [],
+      }),
+      expect.objectContaining({
+        claim: 'The best issuer in the world.',
+        verdict: 'invalid',
+        problems: [expect.stringContaining('signature_valid')],
+      }),
+      expect.objectContaining({
+        id: off,
+        verdict: 'invalid',
+        problems: [expect.stringContaining('hosted_fetched')],
+      }),
+    ]);
+    expect(badge.checks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          code: 'endorsements_verified',
+          status: 'warned',
+          message: '1 of 3 endorsements verify',
+        }),
+      ]),
+    );
+    const again = await app.inject({
+      url: `/v1/badges/${badge.id}`,
+      headers: { cookie: earner.session.cookie },
+    });
+    expect(again.json().normalized.endorsements.map((e: { verdict: string }) => e.verdict)).toEqual([
+      'valid',
+      'invalid',
+      'invalid',
+    ]);
+  });
+
   it('refuses an OB 3.0 EndorsementCredential submitted on its own as endorsement_not_award', async () => {
     const earner = await createEarner(app);
     const endorsement = await issuer.endorsement(issuer.did, 'Endorsing, not awarding.');

@@ -229,6 +229,39 @@ export class LocalIssuer {
     return { id, jws };
   }
 
+  /** An OB 2.0 Endorsement of `endorsedId` by this issuer, as served hosted at the URL returned. */
+  hostedEndorsement(endorsedId: string, comment: string): string {
+    this.counter += 1;
+    const path = `/endorsements/${this.counter}`;
+    return this.serve(
+      path,
+      this.endorsementBody(`${this.origin}${path}`, endorsedId, comment, { type: 'hosted' }),
+    );
+  }
+
+  /** An OB 2.0 Endorsement of `endorsedId` by this issuer as a compact JWS (RS256, the issuer's key). */
+  signedEndorsement(endorsedId: string, comment: string): Promise<string> {
+    const body = this.endorsementBody(`urn:uuid:${randomUUID()}`, endorsedId, comment, {
+      type: 'signed',
+      creator: `${this.origin}/key`,
+    });
+    return new CompactSign(new TextEncoder().encode(JSON.stringify(body)))
+      .setProtectedHeader({ alg: 'RS256' })
+      .sign(this.rsaPrivate);
+  }
+
+  private endorsementBody(id: string, endorsedId: string, comment: string, verification: unknown) {
+    return {
+      '@context': 'https://w3id.org/openbadges/v2',
+      type: 'Endorsement',
+      id,
+      claim: { id: endorsedId, endorsementComment: comment },
+      issuer: `${this.origin}/issuer`,
+      issuedOn: '2024-01-01T00:00:00Z',
+      verification,
+    };
+  }
+
   /** Withdraws a hosted assertion: its URL answers 410 Gone from now on. */
   withdraw(url: string): void {
     this.docs.set(new URL(url).pathname, { status: 410, body: 'gone', type: 'text/plain' });

@@ -1,6 +1,7 @@
 import { type CryptoKey, compactVerify, decodeProtectedHeader, importSPKI } from 'jose';
 import type { CheckList } from './checks.ts';
 import { checkDates, checkRecipient, fetchJson } from './common.ts';
+import { ob2EndorsementChecks } from './ob2-endorsements.ts';
 import type { RecipientClaim } from './recipient.ts';
 import {
   ob2AssertionSchema,
@@ -172,7 +173,7 @@ function extensionCheck(doc: JsonRecord, checks: CheckList): void {
   else if (seen) checks.pass('extension_valid');
 }
 
-async function loadNode(
+export async function loadNode(
   ref: unknown,
   ctx: VerifyContext,
   checks: CheckList,
@@ -198,7 +199,7 @@ async function loadNode(
   return node;
 }
 
-function validateNode(
+export function validateNode(
   node: JsonRecord,
   checks: CheckList,
   code: 'badge_class_fetched' | 'issuer_fetched',
@@ -229,7 +230,7 @@ function validateNode(
   return true;
 }
 
-function originCheck(
+export function originCheck(
   assertionId: string,
   issuer: JsonRecord,
   legacyOrigin: string | null,
@@ -295,7 +296,7 @@ async function importPem(pem: string): Promise<CryptoKey> {
   return key;
 }
 
-async function signedKey(
+export async function signedKey(
   creator: string | null,
   issuer: JsonRecord,
   ctx: VerifyContext,
@@ -602,7 +603,11 @@ export async function verifyLegacy(
 
   const dates = checkDates(checks, ctx, assertion.issuedOn, assertion.expires);
   outcome.recipient = checkRecipient(checks, ctx, recipientClaims(assertion));
-  outcome.badge = normalize(assertion, badge, issuer, dates);
+  const normalized = normalize(assertion, badge, issuer, dates);
+  // Last, so the endorsements' fetches never come before the badge's own.
+  outcome.badge = normalized
+    ? { ...normalized, endorsements: await ob2EndorsementChecks([assertion, badge, issuer], ctx, checks) }
+    : null;
   outcome.assertionId =
     signed || !id
       ? id && checks.has('signature_valid', 'passed')

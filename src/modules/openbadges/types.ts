@@ -116,7 +116,7 @@ export interface NormalizedBadge {
   narrative: string | null;
   tags: string[];
   alignments: NormalizedAlignment[];
-  /** Embedded endorsements (OB 3.0 EndorsementCredentials), each verified on its own. */
+  /** Embedded endorsements (OB 3.0 EndorsementCredentials, OB 2.0 Endorsements), each verified on its own. */
   endorsements?: NormalizedEndorsement[];
 }
 
