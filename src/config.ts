@@ -75,6 +75,7 @@ export interface Config {
   maxGroupsPerAccount: number;
   maxShareLinksPerAccount: number;
   clientRegistrationsPerNetworkPerHour: number;
+  uploadBytesPerAccountPerHour: number;
   verificationMailsPerAccountPerHour: number;
   verificationMailsPerHour: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
@@ -568,6 +569,14 @@ export const SETTINGS = {
     default: '200',
     expected: 'an integer from 1 to 100000',
     parse: integer(1, 100_000),
+  },
+  uploadBytesPerAccountPerHour: {
+    variable: 'UPLOAD_BYTES_PER_ACCOUNT_PER_HOUR',
+    description:
+      'Bytes of badges (originals and images) one account may add per hour, deleted ones included; a badge past that answers 409 `limit_reached` and is not stored.',
+    default: '26214400',
+    expected: 'an integer from 1024 to 10737418240',
+    parse: integer(1024, 10_737_418_240),
   },
   clientRegistrationsPerNetworkPerHour: {
     variable: 'CLIENT_REGISTRATIONS_PER_NETWORK_PER_HOUR',

@@ -73,6 +73,7 @@ export function createBadges({ prisma, raw, config, accounts, fetcher, now, log 
     didWebHttpHosts: config.didWebHttpHosts,
     gate,
     limits: { timeBudgetMs: config.verifyTimeBudgetMs },
+    uploadBytesPerHour: config.uploadBytesPerAccountPerHour,
     ...(log ? { log } : {}),
   });
   const uploadMaxBytes = config.badgeUploadMaxBytes;

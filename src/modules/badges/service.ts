@@ -101,6 +101,8 @@ export interface BadgesDeps {
   limits?: Partial<VerifyLimits>;
   /** Where fetch failures are recorded in full (earners are told less). */
   log?: FastifyBaseLogger;
+  /** Bytes of badges (originals and images) one account may add per hour. */
+  uploadBytesPerHour?: number;
 }
 
 const SUMMARY_SELECT = {
@@ -451,6 +453,8 @@ export class BadgesService {
         }
       : null;
 
+    const storedBytes = Buffer.byteLength(original.text) + (image?.bytes.length ?? 0);
+
     // OB 3.0: the same badge is the same issuer id and credential id; the newer validFrom wins.
     const replaceOlder = push.replaceOlder ?? verdict.version === '3.0';
     const held = await this.findByAssertion(earnerId, badge.issuer.id, assertionId);
@@ -458,9 +462,11 @@ export class BadgesService {
       if (!replaceOlder || !(await this.olderThan(held, badge))) {
         return { created: false, badge: await this.get(earnerId, held) };
       }
+      const volume = await this.spendVolume(earnerId, storedBytes, now);
       // An issuer's newer issue of the same credential takes the place of the one held, in
       // place and at once: it keeps its id, its groups and its share links.
       await this.deps.prisma.$transaction(async (tx) => {
+        await tx.uploadVolume.create({ data: volume });
         await tx.badgeImage.deleteMany({ where: { itemId: held } });
         await tx.backpackItem.update({
           where: { id: held },
@@ -470,18 +476,22 @@ export class BadgesService {
       return { created: false, replaced: true, badge: await this.get(earnerId, held) };
     }
 
+    const volume = await this.spendVolume(earnerId, storedBytes, now);
     const id = randomUUID();
     try {
-      await this.deps.prisma.backpackItem.create({
-        data: {
-          id,
-          earnerId,
-          assertionId,
-          addedAt: now,
-          ...fields,
-          ...(imageData ? { image: { create: imageData } } : {}),
-        },
-      });
+      await this.deps.prisma.$transaction([
+        this.deps.prisma.backpackItem.create({
+          data: {
+            id,
+            earnerId,
+            assertionId,
+            addedAt: now,
+            ...fields,
+            ...(imageData ? { image: { create: imageData } } : {}),
+          },
+        }),
+        this.deps.prisma.uploadVolume.create({ data: volume }),
+      ]);
     } catch (err) {
       // Two requests with the same assertion raced; the one that lost answers with the winner's item.
       if (classifyDatabaseError(err) !== 'conflict') throw err;
@@ -490,6 +500,32 @@ export class BadgesService {
       return { created: false, badge: await this.get(earnerId, winner) };
     }
     return { created: true, badge: await this.get(earnerId, id) };
+  }
+
+  /**
+   * The ledger row for `bytes` more stored for the earner, or 409 `limit_reached` when that
+   * would take the last hour past the account's allowance. Rows older than the hour go, as
+   * nothing reads them any more.
+   */
+  private async spendVolume(
+    earnerId: string,
+    bytes: number,
+    now: Date,
+  ): Promise<{ id: string; earnerId: string; bytes: number; createdAt: Date }> {
+    const allowance = this.deps.uploadBytesPerHour ?? Number.POSITIVE_INFINITY;
+    const since = new Date(now.getTime() - 3_600_000);
+    await this.deps.prisma.uploadVolume.deleteMany({ where: { earnerId, createdAt: { lte: since } } });
+    const spent = await this.deps.prisma.uploadVolume.aggregate({
+      where: { earnerId, createdAt: { gt: since } },
+      _sum: { bytes: true },
+    });
+    if ((spent._sum.bytes ?? 0) + bytes > allowance) {
+      throw new Problem(
+        'limit_reached',
+        `An account can add at most ${allowance} bytes of badges per hour; this badge would take it past that.`,
+      );
+    }
+    return { id: randomUUID(), earnerId, bytes, createdAt: now };
   }
 
   /**
