@@ -67,4 +67,35 @@ describeEachDatabase('what one account may hold', (current) => {
       'validation_failed',
     );
   });
+
+  it('lists share links a page at a time, with the total and links to the other pages', async () => {
+    const earner = await createEarner(app);
+    const ids: string[] = [];
+    for (const name of ['one', 'two']) {
+      const group = (
+        await app.inject({ method: 'POST', url: '/v1/groups', headers: earner.session, payload: { name } })
+      ).json();
+      const link = await app.inject({
+        method: 'POST',
+        url: '/v1/share-links',
+        headers: earner.session,
+        payload: { groupId: group.id },
+      });
+      ids.push(link.json().id);
+    }
+    const first = await app.inject({ url: '/v1/share-links?limit=1', headers: earner.session });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-total-count']).toBe('2');
+    expect(first.json().items).toHaveLength(1);
+    expect(String(first.headers.link)).toContain('</v1/share-links?limit=1&offset=1>; rel="next"');
+    const second = await app.inject({ url: '/v1/share-links?limit=1&offset=1', headers: earner.session });
+    expect(String(second.headers.link)).not.toContain('rel="next"');
+    const seen = [...first.json().items, ...second.json().items].map((l: { id: string }) => l.id);
+    expect(seen.sort()).toEqual([...ids].sort());
+    expectProblem(
+      await app.inject({ url: '/v1/share-links?offset=-1', headers: earner.session }),
+      400,
+      'validation_failed',
+    );
+  });
 });

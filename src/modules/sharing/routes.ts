@@ -10,6 +10,7 @@ import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import { IMAGE_CSP } from '../../http/security.ts';
 import type { PublicHandles } from '../accounts/index.ts';
+import { pageLinks } from '../badges/index.ts';
 import { negotiate } from './negotiate.ts';
 import { oembedHtml, PAGE_CSP, renderCheckResult, renderPage } from './page.ts';
 import type { SharingService } from './service.ts';
@@ -101,9 +102,12 @@ export function sharingHandlers({
   };
 
   return {
-    listShareLinks: async (request: FastifyRequest) => ({
-      items: await sharing.list(principalOf(request).earnerId),
-    }),
+    listShareLinks: async (request: FastifyRequest, reply: FastifyReply) => {
+      const page = request.query as { limit: number; offset: number };
+      const { items, total } = await sharing.list(principalOf(request).earnerId, page);
+      reply.header('x-total-count', String(total)).header('link', pageLinks('/v1/share-links', page, total));
+      return { items };
+    },
     createShareLink: async (request: FastifyRequest, reply: FastifyReply) => {
       const link = await sharing.create(
         principalOf(request).earnerId,

@@ -131,12 +131,21 @@ export class SharingService {
     return this.view(row);
   }
 
-  async list(earnerId: string): Promise<ShareLinkView[]> {
-    const rows = await this.prisma.shareLink.findMany({
-      where: { earnerId },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-    });
-    return rows.map((r) => this.view(r));
+  /** One page of the earner's share links, newest first, with how many there are in all. */
+  async list(
+    earnerId: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ items: ShareLinkView[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.prisma.shareLink.findMany({
+        where: { earnerId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.shareLink.count({ where: { earnerId } }),
+    ]);
+    return { items: rows.map((r) => this.view(r)), total };
   }
 
   async get(earnerId: string, id: string): Promise<ShareLinkView> {
