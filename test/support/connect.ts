@@ -151,6 +151,28 @@ export async function consent(
   return new URL(posted.headers.get('location') as string);
 }
 
+/** Consent as the earner for a registered client and exchange the code: tokens in hand. */
+async function authorize(
+  server: ConnectServer,
+  client: Platform,
+  earner: TestEarner,
+  scope: string,
+): Promise<oauth.TokenEndpointResponse> {
+  const auth = await authorizationUrl(server, client, scope);
+  const callback = await consent(server, earner, auth);
+  const params = oauth.validateAuthResponse(server.as, client.client, callback, auth.state);
+  const response = await oauth.authorizationCodeGrantRequest(
+    server.as,
+    client.client,
+    client.auth,
+    params,
+    client.redirectUri,
+    auth.verifier,
+    insecure,
+  );
+  return oauth.processAuthorizationCodeResponse(server.as, client.client, response);
+}
+
 /** Register, consent and exchange: a platform holding tokens for the earner. */
 export async function connectPlatform(
   server: ConnectServer,
@@ -158,20 +180,7 @@ export async function connectPlatform(
   scope: string,
 ): Promise<{ platform: Platform; tokens: oauth.TokenEndpointResponse }> {
   const platform = await registerPlatform(server, scope);
-  const auth = await authorizationUrl(server, platform, scope);
-  const callback = await consent(server, earner, auth);
-  const params = oauth.validateAuthResponse(server.as, platform.client, callback, auth.state);
-  const response = await oauth.authorizationCodeGrantRequest(
-    server.as,
-    platform.client,
-    platform.auth,
-    params,
-    platform.redirectUri,
-    auth.verifier,
-    insecure,
-  );
-  const tokens = await oauth.processAuthorizationCodeResponse(server.as, platform.client, response);
-  return { platform, tokens };
+  return { platform, tokens: await authorize(server, platform, earner, scope) };
 }
 
 export const FRONT_END_ORIGIN = 'http://localhost:5173';
@@ -206,18 +215,5 @@ export async function connectFrontEnd(
   scope: string,
 ): Promise<{ frontEnd: Platform; tokens: oauth.TokenEndpointResponse }> {
   const frontEnd = await registerFrontEnd(server, scope);
-  const auth = await authorizationUrl(server, frontEnd, scope);
-  const callback = await consent(server, earner, auth);
-  const params = oauth.validateAuthResponse(server.as, frontEnd.client, callback, auth.state);
-  const response = await oauth.authorizationCodeGrantRequest(
-    server.as,
-    frontEnd.client,
-    frontEnd.auth,
-    params,
-    frontEnd.redirectUri,
-    auth.verifier,
-    insecure,
-  );
-  const tokens = await oauth.processAuthorizationCodeResponse(server.as, frontEnd.client, response);
-  return { frontEnd, tokens };
+  return { frontEnd, tokens: await authorize(server, frontEnd, earner, scope) };
 }
