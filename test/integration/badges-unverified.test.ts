@@ -21,7 +21,7 @@ describeEachDatabase('badges: unverified until their status can be checked', (cu
     issuer = await LocalIssuer.start();
     server = await startConnectServer(current().db, {
       FETCH_ALLOW_PRIVATE_HOSTS: issuer.hostPort,
-      FETCH_TIMEOUT_MS: '3000',
+      FETCH_TIMEOUT_MS: '10000',
     });
   });
   afterAll(async () => {
@@ -204,7 +204,7 @@ describeEachDatabase('badges: unverified until their status can be checked', (cu
       credentialStatus: entry,
     });
     const added = await send(earner, 'POST', '/v1/badges', { json: credential });
-    expect(added.json().status).toBe('valid');
+    expect(added.json().status, added.body).toBe('valid');
     issuer.switchOff(issuer.statusListUrl);
     try {
       const again = await send(earner, 'POST', `/v1/badges/${added.json().id}/verification`, undefined);
@@ -223,7 +223,7 @@ describeEachDatabase('badges: unverified until their status can be checked', (cu
     const earner = await createEarner(server.app);
     const hosted = issuer.hosted(earner.addresses[0] as string, { name: 'Hosted Away' });
     const added = await send(earner, 'POST', '/v1/badges', { url: hosted.url });
-    expect(added.json().status).toBe('valid');
+    expect(added.json().status, added.body).toBe('valid');
     issuer.switchOff(hosted.url);
     const again = await send(earner, 'POST', `/v1/badges/${added.json().id}/verification`, undefined);
     expect(again.json()).toMatchObject({ status: 'unverified', statusReason: { code: 'hosted_fetched' } });
