@@ -11,9 +11,12 @@ import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { BadgesService, PushedBadges } from '../badges/index.ts';
-import { issuerHandlers } from './issuer-routes.ts';
+import { backpackConnectHandlers } from './backpack-connect-routes.ts';
+import { badgeConnectHandlers } from './badge-connect-routes.ts';
+import type { IssuerRoutesDeps } from './issuer-shared.ts';
 import { ACCESS_PREFIX, type AccessGrant, OAuthServer } from './oauth.ts';
 import { oauthHandlers } from './oauth-routes.ts';
+import { ob3Handlers } from './ob3-routes.ts';
 import { reviewHandlers } from './review-routes.ts';
 
 export { SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
@@ -121,6 +124,19 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     return grant;
   };
 
+  const issuer: IssuerRoutesDeps = {
+    publicUrl: config.publicUrl,
+    service: {
+      name: SERVICE_NAME,
+      image: new URL('/logo.svg', config.publicUrl).toString(),
+      privacyPolicyUrl: (config.privacyPolicyUrl ?? new URL('/privacy', config.publicUrl)).toString(),
+      termsOfServiceUrl: (config.termsOfServiceUrl ?? new URL('/terms', config.publicUrl)).toString(),
+    },
+    accounts: deps.accounts,
+    badges: deps.badges,
+    pushed: deps.pushed,
+    grantOf,
+  };
   const handlers: OperationHandlers = {
     ...oauthHandlers({
       oauth,
@@ -128,19 +144,9 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
       session: deps.session,
     }),
     ...reviewHandlers({ pushed: deps.pushed, oauth }),
-    ...issuerHandlers({
-      publicUrl: config.publicUrl,
-      service: {
-        name: SERVICE_NAME,
-        image: new URL('/logo.svg', config.publicUrl).toString(),
-        privacyPolicyUrl: (config.privacyPolicyUrl ?? new URL('/privacy', config.publicUrl)).toString(),
-        termsOfServiceUrl: (config.termsOfServiceUrl ?? new URL('/terms', config.publicUrl)).toString(),
-      },
-      accounts: deps.accounts,
-      badges: deps.badges,
-      pushed: deps.pushed,
-      grantOf,
-    }),
+    ...badgeConnectHandlers(issuer),
+    ...ob3Handlers(issuer),
+    ...backpackConnectHandlers(issuer),
   };
 
   return {

@@ -1,0 +1,134 @@
+// What the three issuer-facing families share: the platform's push (verified by the badges
+// module, accepted or pending as the earner's push policy says), the earner's profile, the
+// pages of what platforms pushed, and failures in terms each family renders in its own shape.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Problem } from '../../http/problems.ts';
+import type { AccountsService } from '../accounts/index.ts';
+import type { BadgesService, PushedBadges } from '../badges/index.ts';
+import type { BadgeInput } from '../openbadges/index.ts';
+import type { AccessGrant } from './oauth.ts';
+import { endpoint } from './oauth-routes.ts';
+
+export interface IssuerRoutesDeps {
+  publicUrl: URL;
+  /** What the discovery documents name: the policies earners are held to, and the logo. */
+  service: { name: string; image: string; privacyPolicyUrl: string; termsOfServiceUrl: string };
+  accounts: AccountsService;
+  badges: BadgesService;
+  pushed: PushedBadges;
+  grantOf: (request: FastifyRequest) => AccessGrant;
+}
+
+export interface Failure {
+  status: number;
+  code: string;
+  detail: string;
+  query: boolean;
+}
+
+/** What went wrong, in terms every family can render; null for an unexpected error. */
+export function failureOf(err: FastifyError | Problem, reply: FastifyReply): Failure | null {
+  if (err instanceof Problem) {
+    for (const [name, value] of Object.entries(err.headers)) reply.header(name, value);
+    if (err.status >= 500) return null;
+    return { status: err.status, code: err.code, detail: err.detail ?? err.title, query: false };
+  }
+  if (err.validation) {
+    return {
+      status: 400,
+      code: 'validation_failed',
+      detail: err.message,
+      query: err.validationContext === 'querystring',
+    };
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: err.statusCode, code: err.code ?? 'bad_request', detail: err.message, query: false };
+  }
+  return null;
+}
+
+export const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+export interface PageQuery {
+  limit: number;
+  offset: number;
+  since?: string;
+}
+
+/** RFC 8288 links for offset paging, and the total, on the reply. */
+function paginate(reply: FastifyReply, url: string, query: PageQuery, total: number): void {
+  const link = (offset: number, rel: string) => {
+    const params = new URLSearchParams({ limit: String(query.limit), offset: String(offset) });
+    if (query.since) params.set('since', query.since);
+    return `<${url}?${params.toString()}>; rel="${rel}"`;
+  };
+  const links = [link(0, 'first')];
+  if (query.offset > 0) links.push(link(Math.max(0, query.offset - query.limit), 'prev'));
+  if (query.offset + query.limit < total) links.push(link(query.offset + query.limit, 'next'));
+  links.push(link(total > 0 ? Math.floor((total - 1) / query.limit) * query.limit : 0, 'last'));
+  reply.header('link', links.join(', ')).header('x-total-count', String(total));
+}
+
+export function parsedOriginal(format: string, text: string): unknown {
+  if (format !== 'json') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** The handlers' common work, bound to the module's services. */
+export function issuerContext(deps: IssuerRoutesDeps) {
+  const { publicUrl, accounts, badges, pushed, grantOf } = deps;
+
+  const push = async (request: FastifyRequest, input: BadgeInput, replaceOlder = false) => {
+    const grant = grantOf(request);
+    const profile = await accounts.getProfile(grant.earnerId);
+    try {
+      return await badges.add(grant.earnerId, input, grant.clientId, {
+        acceptance: profile.pushPolicy === 'accept' ? 'accepted' : 'pending',
+        replaceOlder,
+      });
+    } catch (err) {
+      // A platform learns only that the badge is not for this earner: telling an address the
+      // earner added but has not verified from one they never added would tell it which
+      // addresses the earner is adding. The earner's own API keeps the precise reason.
+      if (
+        err instanceof Problem &&
+        (err.code === 'recipient_unverified' || err.code === 'recipient_mismatch')
+      ) {
+        throw new Problem('recipient_mismatch', 'The badge is not awarded to this earner.');
+      }
+      throw err;
+    }
+  };
+
+  const profileOf = async (earnerId: string) => {
+    const [profile, email] = await Promise.all([
+      accounts.getProfile(earnerId),
+      accounts.primaryAddress(earnerId),
+    ]);
+    return { name: profile.displayName, email };
+  };
+
+  const originals = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    versions: string[],
+    path: string,
+  ) => {
+    const { earnerId } = grantOf(request);
+    const query = request.query as PageQuery;
+    const { items, total } = await pushed.originals(earnerId, {
+      versions,
+      limit: query.limit,
+      offset: query.offset,
+      ...(query.since ? { since: new Date(query.since) } : {}),
+    });
+    paginate(reply, endpoint(publicUrl, path), query, total);
+    return items;
+  };
+
+  return { push, profileOf, originals };
+}
