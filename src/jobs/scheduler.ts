@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/client.ts';
-import { classifyDatabaseError } from '../http/errors.ts';
+import { classifyDatabaseError } from '../db/errors.ts';
 
 export interface Job {
   /** Unique, stable across releases: it names the lease. */

@@ -1,7 +1,7 @@
 // The accounts service: earners, their profile and addresses, export and deletion. Other
 // modules ask it who an earner is and which addresses they have verified; they never read its
 // tables. They contribute to the export and to deletion through the registration points.
-import { classifyDatabaseError } from '../../http/errors.ts';
+import { classifyDatabaseError } from '../../db/errors.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccessTokens, AccessTokenView } from './access-tokens.ts';
 import type { Db, Tx } from './db.ts';

@@ -3,7 +3,7 @@
 // someone who states an age of 13 or more; for anyone younger nothing is kept.
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { classifyDatabaseError } from '../../http/errors.ts';
+import { classifyDatabaseError } from '../../db/errors.ts';
 import { truncateIp } from '../../http/logging.ts';
 import { Problem } from '../../http/problems.ts';
 import type { Mailer } from '../../mail/index.ts';

@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.ts';
-import { classifyDatabaseError } from '../../http/errors.ts';
+import { classifyDatabaseError } from '../../db/errors.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import {

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../../db/client.ts';
+import { classifyDatabaseError } from '../../db/errors.ts';
 import type { Contract, OperationHandlers } from '../../http/contract.ts';
-import { classifyDatabaseError, sendProblem } from '../../http/errors.ts';
+import { sendProblem } from '../../http/errors.ts';
 import { pendingMigrations } from './readiness.ts';
 
 export interface OperationsDeps {
