@@ -1,6 +1,6 @@
 // Creates a migration for both providers from the difference between prisma/models.prisma and
 // the existing migrations, in place of `prisma migrate dev --create-only`.
-import { createMigration } from '../src/db/migrations.ts';
+import { createMigration } from './lib/migration-authoring.ts';
 
 const name = process.argv[2];
 if (name === undefined || name.trim() === '') {

@@ -8,8 +8,8 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresClient } from '../generated/prisma-postgres/client.ts';
 import { PrismaClient as SqliteClient } from '../generated/prisma-sqlite/client.ts';
-import { type Provider, parseDatabaseUrl } from './migrations.ts';
 import { openRawReader, type RawReader } from './raw.ts';
+import { type Provider, parseDatabaseUrl } from './url.ts';
 
 export type Db = SqliteClient;
 

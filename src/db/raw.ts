@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import Sqlite from 'better-sqlite3';
 import pg from 'pg';
-import { parseDatabaseUrl } from './migrations.ts';
+import { parseDatabaseUrl } from './url.ts';
 
 export interface RawReader {
   get<T>(sql: string, params: unknown[]): Promise<T | undefined>;

@@ -6,13 +6,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  applyMigrations,
-  diffModelsAgainstMigrations,
-  listMigrations,
-  type Provider,
-  parseDatabaseUrl,
-} from '../../src/db/migrations.ts';
+import { diffModelsAgainstMigrations } from '../../scripts/lib/migration-authoring.ts';
+import { applyMigrations, listMigrations, type Provider, parseDatabaseUrl } from '../../src/db/migrations.ts';
 
 const PRISMA_ROOT = fileURLToPath(new URL('../../prisma/', import.meta.url));
 const POSTGRES_SERVER = inject('postgresUrl') ?? undefined;
