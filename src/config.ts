@@ -74,6 +74,7 @@ export interface Config {
   signInLinksPendingPerRequester: number;
   maxGroupsPerAccount: number;
   maxShareLinksPerAccount: number;
+  maxAccessTokensPerAccount: number;
   clientRegistrationsPerNetworkPerHour: number;
   uploadBytesPerAccountPerHour: number;
   verificationMailsPerAccountPerHour: number;
@@ -569,6 +570,14 @@ export const SETTINGS = {
     default: '200',
     expected: 'an integer from 1 to 100000',
     parse: integer(1, 100_000),
+  },
+  maxAccessTokensPerAccount: {
+    variable: 'MAX_ACCESS_TOKENS_PER_ACCOUNT',
+    description:
+      'Unexpired personal access tokens one account may hold at once; creating another answers 409 `limit_reached`.',
+    default: '50',
+    expected: 'an integer from 1 to 10000',
+    parse: integer(1, 10_000),
   },
   uploadBytesPerAccountPerHour: {
     variable: 'UPLOAD_BYTES_PER_ACCOUNT_PER_HOUR',

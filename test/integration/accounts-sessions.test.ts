@@ -114,7 +114,7 @@ describeEachDatabase('accounts: sessions and personal access tokens', (current) 
     const viaToken = await app.inject({ url: '/v1/profile', headers: { authorization: `Bearer ${token}` } });
     expect(viaToken.statusCode).toBe(200);
     const earnerId = (await app.services.accounts.resolvers.bearer(token))?.earnerId ?? '';
-    expect(await app.services.accounts.sessions.list(earnerId, null)).toEqual([]);
+    expect((await app.services.accounts.sessions.list(earnerId, null)).items).toEqual([]);
   });
 
   it('ends sessions idle for too long', async () => {

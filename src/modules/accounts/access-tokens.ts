@@ -1,5 +1,6 @@
 // Personal access tokens: `bpk_` + random secret; stored as a hash with scopes and expiry.
 import type { Principal } from '../../http/auth.ts';
+import { Problem } from '../../http/problems.ts';
 import type { Db } from './db.ts';
 import { hashSecret, newId, newSecret } from './secrets.ts';
 
@@ -32,7 +33,14 @@ export class AccessTokens {
   constructor(
     private readonly prisma: Db,
     private readonly now: () => Date,
+    /** Unexpired tokens one earner may hold at once. */
+    private readonly maxPerEarner = Number.POSITIVE_INFINITY,
   ) {}
+
+  /** Tokens that still work: the cap counts these, so expired ones never stand in the way. */
+  private live(earnerId: string) {
+    return { earnerId, OR: [{ expiresAt: null }, { expiresAt: { gt: this.now() } }] };
+  }
 
   async create(
     earnerId: string,
@@ -40,6 +48,12 @@ export class AccessTokens {
     scopes: string[],
     expiresAt: Date | null,
   ): Promise<{ id: string; secret: string; createdAt: Date }> {
+    if ((await this.prisma.accessToken.count({ where: this.live(earnerId) })) >= this.maxPerEarner) {
+      throw new Problem(
+        'limit_reached',
+        `An account can hold at most ${this.maxPerEarner} access tokens; revoke one first.`,
+      );
+    }
     const secret = `${TOKEN_PREFIX}${newSecret()}`;
     const id = newId();
     const createdAt = this.now();
@@ -78,14 +92,24 @@ export class AccessTokens {
     };
   }
 
-  /** The earner's tokens, newest first, expired ones included until the retention job removes them. */
-  async list(earnerId: string): Promise<AccessTokenView[]> {
-    const rows = await this.prisma.accessToken.findMany({
-      where: { earnerId },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      select: { id: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, expiresAt: true },
-    });
-    return rows.map((r) => ({ ...r, scopes: r.scopes.split(' ').filter(Boolean) }));
+  /**
+   * One page of the earner's tokens, newest first, expired ones included until the retention
+   * job removes them, with how many there are in all; without `page`, every one (the export).
+   */
+  async list(
+    earnerId: string,
+    page?: { limit: number; offset: number },
+  ): Promise<{ items: AccessTokenView[]; total: number }> {
+    const [rows, total] = await Promise.all([
+      this.prisma.accessToken.findMany({
+        where: { earnerId },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        select: { id: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, expiresAt: true },
+        ...(page ? { take: page.limit, skip: page.offset } : {}),
+      }),
+      this.prisma.accessToken.count({ where: { earnerId } }),
+    ]);
+    return { items: rows.map((r) => ({ ...r, scopes: r.scopes.split(' ').filter(Boolean) })), total };
   }
 
   async get(earnerId: string, id: string): Promise<AccessTokenView | null> {

@@ -81,7 +81,7 @@ export function createAccounts({ prisma, raw, config, now, mailer, log }: Accoun
     now,
     raw,
   );
-  const accessTokens = new AccessTokens(prisma, now);
+  const accessTokens = new AccessTokens(prisma, now, config.maxAccessTokensPerAccount);
   service.attach(sessions, accessTokens);
   const codes = new Codes(
     prisma,

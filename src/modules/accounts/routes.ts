@@ -7,6 +7,7 @@ import { crossSite, principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import type { Mailer } from '../../mail/index.ts';
+import { pageLinks } from '../badges/index.ts';
 import type { AccessTokens, AccessTokenView } from './access-tokens.ts';
 import type { Codes } from './codes.ts';
 import { type AccountsService, type AddressView, normalizeAddress, type ProfileView } from './service.ts';
@@ -15,6 +16,7 @@ import { requesterOf, type SignedIn, type SignIn } from './sign-in.ts';
 import { coarseUserAgent } from './user-agent.ts';
 
 type Schemas = components['schemas'];
+type Page = { limit: number; offset: number };
 
 export interface RoutesDeps {
   config: Config;
@@ -186,11 +188,13 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       },
     },
 
-    listSessions: async (request) => {
+    listSessions: async (request, reply) => {
       const principal = principalOf(request);
       const current = principal.via === 'session' ? principal.credentialId : null;
-      const list = await sessions.list(principal.earnerId, current);
-      return { items: list.map(sessionJson) };
+      const page = request.query as Page;
+      const { items, total } = await sessions.list(principal.earnerId, current, page);
+      reply.header('x-total-count', String(total)).header('link', pageLinks('/v1/sessions', page, total));
+      return { items: items.map(sessionJson) };
     },
 
     deleteSessions: async (request, reply) => {
@@ -217,9 +221,14 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       return reply.code(204).send();
     },
 
-    listAccessTokens: async (request) => {
+    listAccessTokens: async (request, reply) => {
       const principal = sessionOnly(request);
-      return { items: (await accessTokens.list(principal.earnerId)).map(tokenJson) };
+      const page = request.query as Page;
+      const { items, total } = await accessTokens.list(principal.earnerId, page);
+      reply
+        .header('x-total-count', String(total))
+        .header('link', pageLinks('/v1/access-tokens', page, total));
+      return { items: items.map(tokenJson) };
     },
 
     createAccessToken: async (request, reply) => {

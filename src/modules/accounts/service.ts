@@ -353,8 +353,8 @@ export class AccountsService {
         updatedAt: earner.updatedAt,
       },
       addresses: await this.listAddresses(earnerId),
-      sessions: await this.sessions.list(earnerId, currentSessionId),
-      accessTokens: await this.accessTokens.list(earnerId),
+      sessions: (await this.sessions.list(earnerId, currentSessionId)).items,
+      accessTokens: (await this.accessTokens.list(earnerId)).items,
       operatorActions,
       sections: {},
     };

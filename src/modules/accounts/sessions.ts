@@ -106,19 +106,38 @@ export class Sessions {
     };
   }
 
-  /** The earner's live sessions, newest first; `currentId` marks the caller's own. */
-  async list(earnerId: string, currentId: string | null): Promise<SessionView[]> {
+  /**
+   * One page of the earner's live sessions, newest first, with how many there are in all;
+   * `currentId` marks the caller's own. Without `page`, every one (the export).
+   */
+  async list(
+    earnerId: string,
+    currentId: string | null,
+    page?: { limit: number; offset: number },
+  ): Promise<{ items: SessionView[]; total: number }> {
     const now = this.now();
-    const rows = await this.prisma.session.findMany({
-      where: {
-        earnerId,
-        expiresAt: { gt: now },
-        lastUsedAt: { gt: new Date(now.getTime() - this.policy.idleMs) },
-      },
-      orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
-      select: { id: true, createdAt: true, lastUsedAt: true, expiresAt: true, method: true, userAgent: true },
-    });
-    return rows.map((r) => ({ ...r, current: r.id === currentId }));
+    const where = {
+      earnerId,
+      expiresAt: { gt: now },
+      lastUsedAt: { gt: new Date(now.getTime() - this.policy.idleMs) },
+    };
+    const [rows, total] = await Promise.all([
+      this.prisma.session.findMany({
+        where,
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        select: {
+          id: true,
+          createdAt: true,
+          lastUsedAt: true,
+          expiresAt: true,
+          method: true,
+          userAgent: true,
+        },
+        ...(page ? { take: page.limit, skip: page.offset } : {}),
+      }),
+      this.prisma.session.count({ where }),
+    ]);
+    return { items: rows.map((r) => ({ ...r, current: r.id === currentId })), total };
   }
 
   /** Ends one of the earner's sessions; false when the earner has no such session. */

@@ -7,6 +7,7 @@ import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import { requesterOf } from '../accounts/sign-in.ts';
+import { pageLinks } from '../badges/index.ts';
 import { type Client, type ClientMetadata, OAuthError, type OAuthServer, validChallenge } from './oauth.ts';
 import { consentPage, errorPage, sendPage, signInPage } from './pages.ts';
 import { describeScope, FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
@@ -345,9 +346,16 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
       },
     },
 
-    listConnectedIssuers: async (request) => {
+    listConnectedIssuers: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const grants = await oauth.listGrants(earnerId);
+      const page = request.query as { limit: number; offset: number };
+      const [grants, total] = await Promise.all([
+        oauth.listGrants(earnerId, page),
+        oauth.countGrants(earnerId),
+      ]);
+      reply
+        .header('x-total-count', String(total))
+        .header('link', pageLinks('/v1/connected-issuers', page, total));
       return {
         items: grants.map((g) => ({
           clientId: g.clientId,

@@ -558,12 +558,18 @@ export class OAuthServer {
     };
   }
 
-  async listGrants(earnerId: string) {
+  /** The earner's consents, most recent first; with `page`, that page only (the export takes all). */
+  async listGrants(earnerId: string, page?: { limit: number; offset: number }) {
     return this.prisma.connectGrant.findMany({
       where: { earnerId },
       include: { client: { select: { name: true, clientUri: true, logoUri: true, kind: true } } },
       orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+      ...(page ? { take: page.limit, skip: page.offset } : {}),
     });
+  }
+
+  async countGrants(earnerId: string): Promise<number> {
+    return this.prisma.connectGrant.count({ where: { earnerId } });
   }
 
   /** Withdraws consent: the grant goes, and its codes and tokens with it (cascade). */
