@@ -22,6 +22,7 @@ import { createGroups, type GroupsModule } from './modules/groups/index.ts';
 import { createHttpCache, createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
 import { createSharing, type SharingModule } from './modules/sharing/index.ts';
+import { createWallet, type WalletModule } from './modules/wallet/index.ts';
 
 export interface AppOptions {
   config: Config;
@@ -60,6 +61,7 @@ export interface Services {
   connect: ConnectModule;
   groups: GroupsModule;
   sharing: SharingModule;
+  wallet: WalletModule;
 }
 
 /**
@@ -141,6 +143,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
   });
   scheduler.register(accounts.retentionJob);
+  const wallet = createWallet({
+    prisma: db.prisma,
+    holderKeyEncryptionKey: config.holderKeyEncryptionKey,
+    now,
+    log: app.log,
+  });
   const outbound =
     options.fetcher ??
     createSafeFetcher({
@@ -204,8 +212,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   accounts.addExportSection('connectedIssuers', connect.exportSection);
+  accounts.addExportSection('holderDids', wallet.exportSection);
   scheduler.register(connect.retentionJob);
-  const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing };
+  const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing, wallet };
   app.decorate('services', services);
 
   await app.register(auth, {
@@ -241,6 +250,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...connect.handlers,
     ...groups.handlers,
     ...sharing.handlers,
+    ...wallet.handlers,
   };
   await app.register(contractRoutes, {
     contract,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 
 // Environment -> typed, validated configuration. The only module that reads process.env.
@@ -91,7 +92,20 @@ export interface Config {
   frontEndAccessTokenTtlSeconds: number;
   /** Lifetime of a front end's refresh token unused; each use rotates it. */
   frontEndRefreshTokenTtlHours: number;
+  /**
+   * The key that seals holder keys' data keys (AES-256-GCM, 32 bytes). Required in production;
+   * elsewhere a fixed development key stands in, which protects nothing.
+   */
+  holderKeyEncryptionKey: Buffer;
 }
+
+/**
+ * Stands in for HOLDER_KEY_ENCRYPTION_KEY outside production, so that `npm start` works with no
+ * setup. It is public, so keys sealed under it are as good as stored in the clear.
+ */
+export const DEVELOPMENT_HOLDER_KEY_ENCRYPTION_KEY = createHash('sha256')
+  .update('badge-backpack development holder key encryption key; never use in production')
+  .digest();
 
 type Env = Record<string, string | undefined>;
 
@@ -681,6 +695,19 @@ export const SETTINGS = {
     expected: 'an integer from 1000 to 600000',
     parse: integer(1000, 600_000),
   },
+  holderKeyEncryptionKey: {
+    variable: 'HOLDER_KEY_ENCRYPTION_KEY',
+    description:
+      "Base64 of 32 random bytes (`openssl rand -base64 32`): the key-encryption key that seals each holder key's own data key (AES-256-GCM). Required when `NODE_ENV=production`; elsewhere a fixed development key, published in the source, stands in. Keep it outside the database and its backups: a database without it cannot sign.",
+    default: undefined,
+    expected: 'base64 of exactly 32 bytes',
+    parse: (raw: string) => {
+      if (!/^[A-Za-z0-9+/_-]{43}=?$/.test(raw.trim())) throw new Invalid('');
+      const key = Buffer.from(raw.trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+      if (key.length !== 32) throw new Invalid('');
+      return key;
+    },
+  },
 } satisfies { [K in keyof Config]: Setting<Config[K]> };
 
 export function loadConfig(env: Env = process.env): Config {
@@ -704,7 +731,19 @@ export function loadConfig(env: Env = process.env): Config {
       got: env.SMTP_URL,
     });
   }
+  if (
+    out.production &&
+    !out.holderKeyEncryptionKey &&
+    !problems.some((p) => p.variable === 'HOLDER_KEY_ENCRYPTION_KEY')
+  ) {
+    problems.push({
+      variable: 'HOLDER_KEY_ENCRYPTION_KEY',
+      expected: 'base64 of exactly 32 bytes when NODE_ENV=production',
+      got: env.HOLDER_KEY_ENCRYPTION_KEY,
+    });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  out.holderKeyEncryptionKey ??= DEVELOPMENT_HOLDER_KEY_ENCRYPTION_KEY;
   if (out.migrateOnStart === undefined) {
     out.migrateOnStart = String(out.databaseUrl).startsWith('file:');
   }

@@ -56,6 +56,7 @@ export const CATALOGUE = {
   endorsement_not_award: { status: 422, title: 'The input is an endorsement, not a badge awarded to you' },
   badge_too_large: { status: 413, title: 'The badge is too large' },
   verification_busy: { status: 503, title: 'Too many badges are being verified right now' },
+  holder_key_unavailable: { status: 503, title: 'The holder key cannot be used right now' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

@@ -75,9 +75,14 @@ describe('a first run without SMTP', () => {
     expect(stdout).not.toContain(code);
   });
 
-  it('does not start in production unless mail is configured or disabled', { timeout: 60_000 }, async () => {
+  it('does not start in production unless mail and the holder key-encryption key are configured', {
+    timeout: 60_000,
+  }, async () => {
     const run = runMain({ NODE_ENV: 'production', DATABASE_URL: `file:${join(dir, 'prod.db')}` });
     expect(await run.exited).toBe(2);
     expect(run.output()).toContain('SMTP_URL: expected an smtp:// or smtps:// URL when NODE_ENV=production');
+    expect(run.output()).toContain(
+      'HOLDER_KEY_ENCRYPTION_KEY: expected base64 of exactly 32 bytes when NODE_ENV=production',
+    );
   });
 });

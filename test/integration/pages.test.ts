@@ -1,6 +1,7 @@
 // The backpack's own pages through HTTP: sign-in by e-mailed link without any front end (the
 // pasted link, the age question, return_to kept to the service's pages, forms that only the
 // page itself can send), the policies, and what the discovery documents say about them.
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { accountsApp, uniqueAddress } from '../support/accounts.ts';
@@ -333,7 +334,11 @@ describeEachDatabase('the backpack’s pages with the operator’s own policies'
 
 describeEachDatabase('mail explicitly disabled', (current) => {
   it('sends nothing and keeps no message, while sign-in requests still answer the same', async () => {
-    const app = await accountsApp(current().db, { NODE_ENV: 'production', MAIL_DISABLED: 'true' });
+    const app = await accountsApp(current().db, {
+      NODE_ENV: 'production',
+      MAIL_DISABLED: 'true',
+      HOLDER_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    });
     try {
       const res = await app.inject({
         method: 'POST',

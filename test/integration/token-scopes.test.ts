@@ -59,6 +59,8 @@ const REVIEWED: Record<string, 'public' | 'session' | 'fresh' | 'operator' | 'is
   deleteAccount: 'session',
   requestDeletionCode: 'session',
   exportAccount: 'session',
+  listHolderDids: 'profile:read',
+  createHolderDid: 'profile:write',
   operatorDeleteAccount: 'operator',
   listGroups: 'groups:read',
   createGroup: 'groups:write',

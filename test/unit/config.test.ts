@@ -1,6 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, SETTINGS, settingsTable } from '../../src/config.ts';
+import {
+  ConfigError,
+  DEVELOPMENT_HOLDER_KEY_ENCRYPTION_KEY,
+  loadConfig,
+  SETTINGS,
+  settingsTable,
+} from '../../src/config.ts';
 
 describe('loadConfig', () => {
   it('has defaults that make the embedded mode work', () => {
@@ -95,11 +102,42 @@ describe('loadConfig', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['SMTP_URL']);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toContain('SMTP_URL');
     expect((error as ConfigError).message).toContain('MAIL_DISABLED');
-    expect(loadConfig({ NODE_ENV: 'production', MAIL_DISABLED: 'true' }).mailDisabled).toBe(true);
-    expect(loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example:25' }).production).toBe(true);
+    const kek = { HOLDER_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') };
+    expect(loadConfig({ NODE_ENV: 'production', MAIL_DISABLED: 'true', ...kek }).mailDisabled).toBe(true);
+    expect(
+      loadConfig({ NODE_ENV: 'production', SMTP_URL: 'smtp://mail.example:25', ...kek }).production,
+    ).toBe(true);
     expect(loadConfig({ NODE_ENV: 'development' }).production).toBe(false);
+  });
+
+  it('refuses to run in production without a holder key-encryption key, and takes only 32 bytes', () => {
+    let error: unknown;
+    try {
+      loadConfig({ NODE_ENV: 'production', MAIL_DISABLED: 'true' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['HOLDER_KEY_ENCRYPTION_KEY']);
+    const key = randomBytes(32);
+    expect(
+      loadConfig({
+        NODE_ENV: 'production',
+        MAIL_DISABLED: 'true',
+        HOLDER_KEY_ENCRYPTION_KEY: key.toString('base64'),
+      }).holderKeyEncryptionKey,
+    ).toEqual(key);
+    for (const bad of [
+      randomBytes(16).toString('base64'),
+      randomBytes(33).toString('base64'),
+      'not base64 at all!!',
+    ]) {
+      expect(() => loadConfig({ HOLDER_KEY_ENCRYPTION_KEY: bad })).toThrow(/HOLDER_KEY_ENCRYPTION_KEY/);
+    }
+    // Outside production a published development key stands in, so that a first run needs no setup.
+    expect(loadConfig({}).holderKeyEncryptionKey).toEqual(DEVELOPMENT_HOLDER_KEY_ENCRYPTION_KEY);
   });
 
   it('refuses a PostgreSQL URL that does not parse', () => {

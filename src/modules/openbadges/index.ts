@@ -7,6 +7,7 @@ export { createSafeFetcher, type SafeFetcherOptions } from './fetcher.ts';
 export { createHttpCache, type HttpCache, type HttpCacheOptions } from './http-cache.ts';
 export { createKeyCache } from './key-cache.ts';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.ts';
+export { base58btcDecode, base58btcEncode } from './multikey.ts';
 export { bakePng, unbakePng } from './png.ts';
 export {
   hashRecipient,
