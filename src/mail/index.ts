@@ -6,25 +6,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.ts';
 import { type ConsoleStream, DisabledMailer, OutboxMailer } from './outbox.ts';
 import { SmtpMailer } from './smtp.ts';
+import type { Mailer, SentMail } from './types.ts';
 
 export { type ConsoleStream, DisabledMailer, OutboxMailer } from './outbox.ts';
 export { SmtpMailer } from './smtp.ts';
-
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-}
-
-export interface Mailer {
-  send(message: MailMessage): Promise<void>;
-  close(): Promise<void>;
-}
-
-export interface SentMail extends MailMessage {
-  from: string;
-  sentAt: Date;
-}
+export type { Mailer, MailMessage, SentMail } from './types.ts';
 
 export interface MailService {
   mailer: Mailer;

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Mailer, MailMessage, SentMail } from './index.ts';
+import type { Mailer, MailMessage, SentMail } from './types.ts';
 
 /** Enough for a developer to find the latest codes; older messages are dropped. */
 const KEEP = 200;

@@ -1,5 +1,5 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Mailer, MailMessage } from './index.ts';
+import type { Mailer, MailMessage } from './types.ts';
 
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;

@@ -26,6 +26,7 @@ export { PublicHandles } from './public-handles.ts';
 export { newId } from './secrets.ts';
 export type { DeletionStep, ExportSection } from './service.ts';
 export { AccountsService, normalizeAddress } from './service.ts';
+export { requesterOf } from './sign-in.ts';
 
 /** E-mailed codes work this long: enough to switch to the mailbox, short enough to be stale soon. */
 export const CODE_TTL_MINUTES = 15;

@@ -6,7 +6,7 @@ import type { Principal } from '../../http/auth.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
-import { requesterOf } from '../accounts/sign-in.ts';
+import { requesterOf } from '../accounts/index.ts';
 import { pageLinks } from '../badges/index.ts';
 import { type Client, type ClientMetadata, OAuthError, type OAuthServer, validChallenge } from './oauth.ts';
 import { consentPage, errorPage, sendPage, signInPage } from './pages.ts';

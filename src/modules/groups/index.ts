@@ -3,7 +3,7 @@
 // badge and which badges a group holds, through GroupsService.
 import type { Db } from '../../db/client.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
-import type { SharedBadgeViews } from '../badges/shared-views.ts';
+import type { SharedBadgeViews } from '../badges/index.ts';
 import { groupsHandlers } from './routes.ts';
 import { GroupsService } from './service.ts';
 

@@ -5,7 +5,7 @@ import { randomUUID as newId } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
 import type { components } from '../../generated/api.ts';
 import { Problem } from '../../http/problems.ts';
-import type { SharedBadgeViews } from '../badges/shared-views.ts';
+import type { SharedBadgeViews } from '../badges/index.ts';
 
 type Schemas = components['schemas'];
 export type GroupView = Schemas['Group'];

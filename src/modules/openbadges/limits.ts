@@ -1,15 +1,9 @@
 import type { CheckList } from './checks.ts';
 import { FetchError } from './errors.ts';
-import type { Fetcher, VerifyContext } from './types.ts';
+import type { Fetcher, VerifyContext, VerifyLimits } from './types.ts';
 import { isRecord } from './util.ts';
 
-/** What one verification may spend on outbound requests. */
-export interface VerifyLimits {
-  /** Fetches in all: documents, keys, status lists, schemas, the image. */
-  maxFetches: number;
-  /** Wall time for all of them together, from the first. */
-  timeBudgetMs: number;
-}
+export type { VerifyLimits } from './types.ts';
 
 export const DEFAULT_VERIFY_LIMITS: VerifyLimits = { maxFetches: 24, timeBudgetMs: 30_000 };
 

@@ -3,7 +3,7 @@ import { CheckList } from './checks.ts';
 import { checkDates, fetchJson } from './common.ts';
 import { FetchError } from './errors.ts';
 import { DEFAULT_VERIFY_LIMITS } from './limits.ts';
-import { loadNode, originCheck, refusedJwsHeader, signedKey, validateNode } from './ob2.ts';
+import { loadNode, originCheck, refusedJwsHeader, signedKey, validateNode } from './ob2-nodes.ts';
 import type { Fetcher, NormalizedEndorsement, VerifyContext } from './types.ts';
 import {
   asArray,

@@ -1,5 +1,4 @@
 import type { CryptoKey } from 'jose';
-import type { VerifyLimits } from './limits.ts';
 
 export type BadgeInput =
   | { kind: 'url'; url: string }
@@ -137,4 +136,12 @@ export interface Verdict {
   original: { format: 'json' | 'jws' | 'vc-jwt'; text: string } | null;
   image: { contentType: 'image/png' | 'image/svg+xml'; bytes: Uint8Array } | null;
   checks: Check[];
+}
+
+/** What one verification may spend on outbound requests. */
+export interface VerifyLimits {
+  /** Fetches in all: documents, keys, status lists, schemas, the image. */
+  maxFetches: number;
+  /** Wall time for all of them together, from the first. */
+  timeBudgetMs: number;
 }

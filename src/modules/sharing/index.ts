@@ -7,7 +7,7 @@ import type { RawReader } from '../../db/raw.ts';
 import { RenderedCache } from '../../db/revisions.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService, PublicHandles } from '../accounts/index.ts';
-import type { SharedBadgeViews } from '../badges/shared-views.ts';
+import type { SharedBadgeViews } from '../badges/index.ts';
 import type { GroupsService } from '../groups/index.ts';
 import { sharingHandlers } from './routes.ts';
 import { SharingService } from './service.ts';

@@ -6,7 +6,7 @@ import type { Db } from '../../db/client.ts';
 import type { components } from '../../generated/api.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
-import type { BadgePublicDetail, SharedBadgeViews } from '../badges/shared-views.ts';
+import type { BadgePublicDetail, SharedBadgeViews } from '../badges/index.ts';
 import type { GroupsService } from '../groups/index.ts';
 import { publicImage } from './public-image.ts';
 

@@ -3,7 +3,7 @@
 // MINIMUM_COUNT badges held by at least MINIMUM_COUNT different earners; smaller ones are
 // left out, so no count can point at a few people. Recomputed at most every CACHE_MS.
 import type { components } from '../../generated/api.ts';
-import type { HeldBadgeRow, SharedBadgeViews } from '../badges/shared-views.ts';
+import type { HeldBadgeRow, SharedBadgeViews } from '../badges/index.ts';
 
 export const MINIMUM_COUNT = 10;
 export const CACHE_MS = 5 * 60_000;
