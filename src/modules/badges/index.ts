@@ -16,7 +16,6 @@ import { BadgesService } from './service.ts';
 import { SharedBadgeViews } from './shared-views.ts';
 
 export { type OriginalBadge, type PushedBadge, PushedBadges } from './pushed.ts';
-export { pageLinks } from './routes.ts';
 export {
   type BadgeDetailView,
   type BadgeSummaryView,

@@ -5,6 +5,7 @@ import type { RawReader } from '../../db/raw.ts';
 import { earnerRevision, nextExpiry, type RenderedCache } from '../../db/revisions.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
+import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import { IMAGE_CSP } from '../../http/security.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
@@ -36,28 +37,10 @@ interface AddBody {
 
 type IdParams = { badgeId: string };
 
-/** RFC 8288 links to the first, previous, next and last pages of a list. */
-export function pageLinks(
-  path: string,
-  query: Partial<ListParams> & { limit: number; offset: number },
-  total: number,
-): string {
-  const link = (offset: number, rel: string) => {
-    const params = new URLSearchParams();
-    for (const key of ['issuerId', 'status', 'groupId', 'q', 'sort'] as const) {
-      const value = query[key];
-      if (value !== undefined) params.set(key, value);
-    }
-    params.set('limit', String(query.limit));
-    params.set('offset', String(offset));
-    return `<${path}?${params.toString()}>; rel="${rel}"`;
-  };
-  const links = [link(0, 'first')];
-  if (query.offset > 0) links.push(link(Math.max(0, query.offset - query.limit), 'prev'));
-  if (query.offset + query.limit < total) links.push(link(query.offset + query.limit, 'next'));
-  const last = total > 0 ? Math.floor((total - 1) / query.limit) * query.limit : 0;
-  links.push(link(last, 'last'));
-  return links.join(', ');
+/** The list's filters, as its page links carry them. */
+function filtersOf(query: ListParams): Record<string, string | undefined> {
+  const { issuerId, status, groupId, q, sort } = query;
+  return { issuerId, status, groupId, q, sort };
 }
 
 function inputOf(body: AddBody): BadgeInput {
@@ -128,7 +111,10 @@ export function badgesHandlers(
       }
       const listQuery: ListQuery = { ...query };
       const { items, total } = await service.list(earnerId, listQuery);
-      const headers = { 'x-total-count': String(total), link: pageLinks('/v1/badges', query, total) };
+      const headers = {
+        'x-total-count': String(total),
+        link: pageLinks('/v1/badges', query, total, filtersOf(query)),
+      };
       reply.headers(headers).header('cache-control', 'private, no-cache');
       const payload = { items, total, limit: query.limit, offset: query.offset };
       if (!caching || !cacheable || revision === null) return payload;

@@ -2,6 +2,7 @@
 // module, accepted or pending as the earner's push policy says), the earner's profile, the
 // pages of what platforms pushed, and failures in terms each family renders in its own shape.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { sendPageHeaders } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { BadgesService, PushedBadges } from '../badges/index.ts';
@@ -53,20 +54,6 @@ export interface PageQuery {
   limit: number;
   offset: number;
   since?: string;
-}
-
-/** RFC 8288 links for offset paging, and the total, on the reply. */
-function paginate(reply: FastifyReply, url: string, query: PageQuery, total: number): void {
-  const link = (offset: number, rel: string) => {
-    const params = new URLSearchParams({ limit: String(query.limit), offset: String(offset) });
-    if (query.since) params.set('since', query.since);
-    return `<${url}?${params.toString()}>; rel="${rel}"`;
-  };
-  const links = [link(0, 'first')];
-  if (query.offset > 0) links.push(link(Math.max(0, query.offset - query.limit), 'prev'));
-  if (query.offset + query.limit < total) links.push(link(query.offset + query.limit, 'next'));
-  links.push(link(total > 0 ? Math.floor((total - 1) / query.limit) * query.limit : 0, 'last'));
-  reply.header('link', links.join(', ')).header('x-total-count', String(total));
 }
 
 export function parsedOriginal(format: string, text: string): unknown {
@@ -126,7 +113,7 @@ export function issuerContext(deps: IssuerRoutesDeps) {
       offset: query.offset,
       ...(query.since ? { since: new Date(query.since) } : {}),
     });
-    paginate(reply, endpoint(publicUrl, path), query, total);
+    sendPageHeaders(reply, endpoint(publicUrl, path), query, total, { since: query.since });
     return items;
   };
 

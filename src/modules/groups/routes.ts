@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { components } from '../../generated/api.ts';
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
-import { pageLinks } from '../badges/index.ts';
+import { pageLinks } from '../../http/paging.ts';
 import type { GroupsService } from './service.ts';
 
 type Schemas = components['schemas'];
