@@ -175,6 +175,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     fetcher,
     now,
     log: app.log,
+    holderDids: (earnerId) => wallet.holderKeys.dids(earnerId),
   });
   scheduler.register(badges.reverifyJob);
   accounts.addExportSection('badges', badges.exportSection);

@@ -35,6 +35,8 @@ export interface BadgesDeps {
   fetcher: Fetcher;
   now: () => Date;
   log?: FastifyBaseLogger;
+  /** The earner's holder DIDs, which OB 3.0 credentials may name as their subject. */
+  holderDids?: (earnerId: string) => Promise<string[]>;
 }
 
 export interface BadgesModule {
@@ -57,7 +59,16 @@ export interface BadgesModule {
 const REVERIFY_BATCH = 100;
 const REVERIFY_EVERY_MS = 10 * 60_000;
 
-export function createBadges({ prisma, raw, config, accounts, fetcher, now, log }: BadgesDeps): BadgesModule {
+export function createBadges({
+  prisma,
+  raw,
+  config,
+  accounts,
+  fetcher,
+  now,
+  log,
+  holderDids,
+}: BadgesDeps): BadgesModule {
   // Issuer keys are reused through the app's HTTP cache, for as long as their servers allow.
   const gate = new VerificationGate({
     concurrency: config.verifyConcurrency,
@@ -74,6 +85,7 @@ export function createBadges({ prisma, raw, config, accounts, fetcher, now, log 
     limits: { timeBudgetMs: config.verifyTimeBudgetMs },
     uploadBytesPerHour: config.uploadBytesPerAccountPerHour,
     ...(log ? { log } : {}),
+    ...(holderDids ? { holderDids } : {}),
   });
   const uploadMaxBytes = config.badgeUploadMaxBytes;
   return {

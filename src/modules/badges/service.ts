@@ -103,6 +103,8 @@ export interface BadgesDeps {
   log?: FastifyBaseLogger;
   /** Bytes of badges (originals and images) one account may add per hour. */
   uploadBytesPerHour?: number;
+  /** The earner's holder DIDs, which OB 3.0 credentials may name as their subject. */
+  holderDids?: (earnerId: string) => Promise<string[]>;
 }
 
 const SUMMARY_SELECT = {
@@ -381,12 +383,14 @@ export class BadgesService {
       }
     };
     const recipients = await this.deps.accounts.addresses(earnerId);
+    const holderDids = (await this.deps.holderDids?.(earnerId)) ?? [];
     return this.deps.gate.run(async () => {
       try {
         const verdict = await verifyBadge(input, {
           fetcher,
           now: () => now,
           recipients,
+          holderDids,
           didWebHttpHosts: this.deps.didWebHttpHosts,
           ...(this.deps.limits ? { limits: this.deps.limits } : {}),
         });

@@ -1,5 +1,5 @@
 import type { CheckList } from './checks.ts';
-import { matchRecipient, type RecipientClaim } from './recipient.ts';
+import { matchHolderDid, matchRecipient, type RecipientClaim } from './recipient.ts';
 import type { Fetcher, VerifyContext } from './types.ts';
 import { JSON_LIMITS, parseDate, parseJsonWithin } from './util.ts';
 
@@ -97,6 +97,13 @@ export function checkRecipient(
   if (claims.length === 0) {
     checks.fail('recipient_mismatch', 'the badge names no e-mail recipient');
     return null;
+  }
+  for (const claim of claims) {
+    const did = matchHolderDid(claim, ctx.holderDids ?? []);
+    if (did) {
+      checks.pass('recipient_matched', `recipient is the holder DID ${did}`);
+      return { address: did };
+    }
   }
   let unverified: string | null = null;
   for (const claim of claims) {

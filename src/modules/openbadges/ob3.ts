@@ -327,6 +327,7 @@ function recipientClaims(subject: JsonRecord): RecipientClaim[] {
     }));
   const id = str(subject.id);
   if (id?.startsWith('mailto:')) claims.push({ identity: id.slice(7), hashed: false, type: 'email' });
+  if (id?.startsWith('did:')) claims.push({ identity: id, hashed: false, type: 'did' });
   return claims;
 }
 

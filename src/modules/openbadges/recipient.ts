@@ -60,3 +60,17 @@ export function matchRecipient(claim: RecipientClaim, addresses: EarnerAddress[]
   const ordered = [...addresses.filter((a) => a.verified), ...addresses.filter((a) => !a.verified)];
   return ordered.find((a) => matchesOne(claim, a.address)) ?? null;
 }
+
+/**
+ * Which of the earner's holder DIDs the claim names (OB 3.0 `credentialSubject.id`, or an
+ * identifier of type `did`). DIDs compare exactly, as DID syntax is case-sensitive.
+ */
+export function matchHolderDid(claim: RecipientClaim, dids: readonly string[]): string | null {
+  if ((claim.type ?? '').toLowerCase() !== 'did') return null;
+  if (!claim.hashed) return dids.find((d) => d === claim.identity.trim()) ?? null;
+  const m = HASHED.exec(claim.identity.trim());
+  if (!m) return null;
+  const algorithm = (m[1] as string).toLowerCase() as RecipientHashAlgorithm;
+  const hex = (m[2] as string).toLowerCase();
+  return dids.find((d) => hashRecipient(d, algorithm, claim.salt ?? '') === `${algorithm}$${hex}`) ?? null;
+}

@@ -43,6 +43,11 @@ export interface VerifyContext {
   now: () => Date;
   /** The earner's e-mail addresses. */
   recipients: { address: string; verified: boolean }[];
+  /**
+   * The earner's holder DIDs: an OB 3.0 credential whose subject is one of them is the earner's,
+   * as if awarded to a verified address.
+   */
+  holderDids?: string[];
   keyCache?: KeyCache;
   /**
    * `host:port` entries whose DID documents (did:web) and issuer key documents may be read over
