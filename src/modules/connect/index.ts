@@ -31,11 +31,8 @@ export interface ConnectDeps {
   pushed: PushedBadges;
 }
 
-/** Tags of the operations an issuer platform's token may call; every other route refuses it. */
 /** The name the service goes by towards issuers, and which no client may take. */
 const SERVICE_NAME = 'Badge Backpack';
-
-const ISSUER_TAGS = new Set(['badge-connect', 'ob3', 'backpack-connect']);
 
 /** Operations that take forms, registered in a scope of their own with the form parser. */
 const FORM_OPERATIONS = [
@@ -102,8 +99,8 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
         const principal = request.principal;
         const grant = principal ? grants.get(principal) : undefined;
         if (!grant) return;
-        const tags = request.routeOptions.config.operation?.tags ?? [];
-        const issuerRoute = tags.some((t) => ISSUER_TAGS.has(t));
+        const operationId = request.routeOptions.config.operation?.operationId;
+        const issuerRoute = operationId !== undefined && issuerOperations.has(operationId);
         if (grant.clientKind === 'issuer_platform' && !issuerRoute) {
           throw new Problem('insufficient_scope', 'An issuer platform token works only on the issuer APIs.');
         }
@@ -137,6 +134,14 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     pushed: deps.pushed,
     grantOf,
   };
+  // The issuer APIs (Badge Connect, Open Badges 3.0, Backpack Connect): the only operations an
+  // issuer platform's token may call, and the ones a front end's token may not.
+  const issuerApis: OperationHandlers = {
+    ...badgeConnectHandlers(issuer),
+    ...ob3Handlers(issuer),
+    ...backpackConnectHandlers(issuer),
+  };
+  const issuerOperations = new Set(Object.keys(issuerApis));
   const handlers: OperationHandlers = {
     ...oauthHandlers({
       oauth,
@@ -144,9 +149,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
       session: deps.session,
     }),
     ...reviewHandlers({ pushed: deps.pushed, oauth }),
-    ...badgeConnectHandlers(issuer),
-    ...ob3Handlers(issuer),
-    ...backpackConnectHandlers(issuer),
+    ...issuerApis,
   };
 
   return {
