@@ -6,15 +6,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import type {
-  FastifyInstance,
-  FastifySchema,
-  RouteHandlerMethod,
-  RouteOptions,
-  RouteShorthandOptions,
-} from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions, RouteShorthandOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import { parse as parseYaml } from 'yaml';
+import type { OperationHandlers } from './operations.ts';
 
 export const CONTRACT_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
 
@@ -32,9 +27,7 @@ export interface OperationInfo {
   optionalBody: boolean;
 }
 
-/** What a module provides for one operation: a handler, or route options with a handler. */
-export type OperationHandler = RouteHandlerMethod | (RouteShorthandOptions & { handler: RouteHandlerMethod });
-export type OperationHandlers = Record<string, OperationHandler>;
+export type { OperationHandler, OperationHandlers } from './operations.ts';
 
 interface OpenApiOperation {
   operationId?: string;
@@ -102,7 +95,8 @@ export function servedContract(contract: Contract, publicUrl: URL): Contract {
 /** Operations in the contract with no handler, and handlers with no operation. */
 export function contractDrift(
   contract: Contract,
-  handlers: OperationHandlers,
+  // Any object: the document read at run time may differ from the one the types came from.
+  handlers: object,
 ): { unhandled: string[]; unknown: string[] } {
   return {
     unhandled: [...contract.operations.keys()].filter((id) => !(id in handlers)).sort(),
@@ -222,10 +216,13 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
     }
   });
   const operationResolver = (operationId: string): RouteOptions => {
-    const handler = handlers[operationId];
+    // The operationId comes from the same document the handler types come from.
+    const handler = handlers[operationId as keyof OperationHandlers];
     const info = contract.operations.get(operationId);
     if (!handler || !info) throw new Error(`no handler for ${operationId}`);
-    const options = typeof handler === 'function' ? { handler } : handler;
+    // Each handler is typed against its own operation; the router sees them all alike.
+    const options: RouteShorthandOptions & { handler: unknown } =
+      typeof handler === 'function' ? { handler } : handler;
     return {
       ...options,
       config: { ...(options.config as object | undefined), operation: info },

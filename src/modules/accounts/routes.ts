@@ -399,6 +399,8 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
         sessions: data.sessions.map(sessionJson),
         accessTokens: data.accessTokens.map(tokenJson),
         operatorActions: data.operatorActions.map((a) => ({ ...a, createdAt: iso(a.createdAt) })),
+        // Each module holding the earner's data registers its section when the app is built.
+        sections: data.sections as Schemas['AccountExport']['sections'],
       };
     },
 

@@ -51,7 +51,7 @@ export interface AccountExport {
     id: string;
     displayName: string | null;
     handle: string | null;
-    pushPolicy: string;
+    pushPolicy: 'accept' | 'hold';
     createdAt: Date;
     updatedAt: Date;
   };
@@ -348,7 +348,7 @@ export class AccountsService {
         id: earner.id,
         displayName: earner.displayName,
         handle: earner.handle,
-        pushPolicy: earner.pushPolicy,
+        pushPolicy: earner.pushPolicy === 'accept' ? 'accept' : 'hold',
         createdAt: earner.createdAt,
         updatedAt: earner.updatedAt,
       },

@@ -5,10 +5,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.ts';
 import { classifyDatabaseError } from '../../db/errors.ts';
+import type { components } from '../../generated/api.ts';
+import type { WithDates } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import {
   type BadgeInput,
+  type BadgeVersion,
   bakePng,
   bakeSvg,
   type Check,
@@ -22,47 +25,20 @@ import {
 } from '../openbadges/index.ts';
 import type { VerificationGate } from './gate.ts';
 import { placeholderPng, placeholderSvg } from './placeholder.ts';
-import { currentStatus, type SharedBadgeStatus, type StatusReason, statusReasonOf } from './shared-views.ts';
+import { currentStatus, type SharedBadgeStatus, statusReasonOf } from './shared-views.ts';
+
+type Schemas = components['schemas'];
 
 export type BadgeStatus = SharedBadgeStatus;
 export type SortKey = 'issued' | '-issued' | 'added' | '-added' | 'name' | '-name';
 
-export interface BadgeSummaryView {
-  id: string;
-  name: string;
-  issuer: { id: string; name: string };
-  issuedOn: Date;
-  expiresAt: Date | null;
-  status: BadgeStatus;
-  statusReason: StatusReason | null;
-  specVersion: string;
-  addedAt: Date;
-  verifiedAt: Date;
-  imageUrl: string | null;
-}
-
-export interface BadgeDetailView {
-  id: string;
-  name: string;
-  description: string;
-  issuer: { id: string; name: string; url: string | null };
-  issuedOn: Date;
-  expiresAt: Date | null;
-  status: BadgeStatus;
-  statusReason: StatusReason | null;
-  specVersion: string;
-  addedAt: Date;
-  verifiedAt: Date;
-  imageUrl: string | null;
-  recipient: string;
-  badgeClassId: string | null;
-  criteriaUrl: string | null;
-  source: string;
-  normalized: NormalizedBadge;
-  original: { format: string; text: string };
-  checks: Check[];
-  sections: Record<string, unknown>;
-}
+type BadgeDates = 'issuedOn' | 'expiresAt' | 'addedAt' | 'verifiedAt';
+/** A badge as lists show it (the contract's BadgeSummary), its dates kept as Dates. */
+export type BadgeSummaryView = WithDates<Schemas['BadgeSummary'], BadgeDates>;
+/** A badge as its detail shows it (the contract's Badge), its dates kept as Dates. */
+export type BadgeDetailView = WithDates<Schemas['Badge'], BadgeDates>;
+/** How the stored text of a badge was written (kept by ingestion from the engine's answer). */
+type OriginalFormat = Schemas['Badge']['original']['format'];
 
 /**
  * How a badge is kept: pending the earner's review, or replacing an older issue. An OB 3.0
@@ -250,7 +226,8 @@ function toDetail(row: DetailRow, now: Date, sections: Record<string, unknown>):
     expiresAt: row.expiresAt,
     status,
     statusReason: reason && missing ? { code: reason.code, message: missing.message } : reason,
-    specVersion: row.specVersion,
+    // Written by ingestion from the engine's own BadgeVersion and format.
+    specVersion: row.specVersion as BadgeVersion,
     addedAt: row.addedAt,
     verifiedAt: row.verifiedAt,
     imageUrl: imageUrlOf(row.id, row.imageType),
@@ -259,7 +236,7 @@ function toDetail(row: DetailRow, now: Date, sections: Record<string, unknown>):
     criteriaUrl: row.criteriaUrl,
     source: row.source,
     normalized: JSON.parse(row.normalizedJson) as NormalizedBadge,
-    original: { format: row.originalFormat, text: row.originalText },
+    original: { format: row.originalFormat as OriginalFormat, text: row.originalText },
     checks,
     sections,
   };
@@ -614,7 +591,7 @@ export class BadgesService {
         expiresAt: r.expiresAt,
         status,
         statusReason: statusReasonOf(status, r.statusReason),
-        specVersion: r.specVersion,
+        specVersion: r.specVersion as BadgeVersion,
         addedAt: r.addedAt,
         verifiedAt: r.verifiedAt,
         imageUrl: imageUrlOf(r.id, r.imageType),

@@ -3,6 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { OperationHandlers } from '../../http/contract.ts';
+import type { ReplyOf } from '../../http/operations.ts';
 import type { Problem } from '../../http/problems.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import { failureOf, type IssuerRoutesDeps, issuerContext, parsedOriginal } from './issuer-shared.ts';
@@ -101,7 +102,7 @@ export function badgeConnectHandlers(deps: IssuerRoutesDeps): OperationHandlers 
   };
 }
 
-function profileAnswer(p: { name: string | null; email: string | null }) {
+function profileAnswer(p: { name: string | null; email: string | null }): ReplyOf<'getBadgeConnectProfile'> {
   return {
     status: ok(200),
     results: [

@@ -56,10 +56,11 @@ export interface PageQuery {
   since?: string;
 }
 
-export function parsedOriginal(format: string, text: string): unknown {
+/** A badge as it was received: the compact JWS, or the JSON object (ingestion kept only objects). */
+export function parsedOriginal(format: string, text: string): string | Record<string, unknown> {
   if (format !== 'json') return text;
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch {
     return text;
   }

@@ -129,7 +129,7 @@ export function ob3Handlers(deps: IssuerRoutesDeps): OperationHandlers {
       errorHandler: ob3Errors,
       handler: async (request, reply) => {
         const items = await originals(request, reply, V3_VERSIONS, '/ims/ob/v3p0/credentials');
-        const credential: unknown[] = [];
+        const credential: Record<string, unknown>[] = [];
         const compactJwsStrings: string[] = [];
         // The credentials travel as issued (their proofs must stay intact); what the backpack
         // found when it last verified each one travels beside them, in the same order.

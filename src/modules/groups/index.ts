@@ -2,7 +2,7 @@
 // module publishes them; the badges module's detail and list can ask which groups hold a
 // badge and which badges a group holds, through GroupsService.
 import type { Db } from '../../db/client.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import type { SharedBadgeViews } from '../badges/index.ts';
 import { groupsHandlers } from './routes.ts';
 import { GroupsService } from './service.ts';

@@ -1,8 +1,8 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Database } from '../../db/client.ts';
 import { classifyDatabaseError } from '../../db/errors.ts';
-import type { Contract, OperationHandlers } from '../../http/contract.ts';
+import type { Contract } from '../../http/contract.ts';
 import { sendProblem } from '../../http/errors.ts';
+import { type OperationHandlers, sendSerialized } from '../../http/operations.ts';
 import { pendingMigrations } from './readiness.ts';
 
 export interface OperationsDeps {
@@ -18,7 +18,7 @@ export function operationsHandlers({ db, contract }: OperationsDeps): OperationH
     },
     getReadiness: {
       config: { rateLimit: false },
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      handler: async (request, reply) => {
         const database = { provider: db.provider, reachable: false, pendingMigrations: [] as string[] };
         try {
           await db.ping();
@@ -43,7 +43,7 @@ export function operationsHandlers({ db, contract }: OperationsDeps): OperationH
         return { status: 'ready', database };
       },
     },
-    getOpenApiJson: async (_request, reply) => reply.type('application/json').send(contract.json),
+    getOpenApiJson: async (_request, reply) => sendSerialized(reply, 'application/json', contract.json),
     getOpenApiYaml: async (_request, reply) => reply.type('application/yaml').send(contract.yaml),
   };
 }
