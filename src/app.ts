@@ -21,6 +21,7 @@ import { type ConnectModule, createConnect } from './modules/connect/index.ts';
 import { createGroups, type GroupsModule } from './modules/groups/index.ts';
 import { createHttpCache, createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
+import { createPrivacy, type PrivacyModule } from './modules/privacy/index.ts';
 import { createSharing, type SharingModule } from './modules/sharing/index.ts';
 import { createWallet, type WalletModule } from './modules/wallet/index.ts';
 
@@ -62,6 +63,7 @@ export interface Services {
   groups: GroupsModule;
   sharing: SharingModule;
   wallet: WalletModule;
+  privacy: PrivacyModule;
 }
 
 /**
@@ -215,7 +217,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   accounts.addExportSection('connectedIssuers', connect.exportSection);
   accounts.addExportSection('holderDids', wallet.exportSection);
   scheduler.register(connect.retentionJob);
-  const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing, wallet };
+  const privacy = createPrivacy({ accounts: accounts.service, reports: connect.reports });
+  const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing, wallet, privacy };
   app.decorate('services', services);
 
   await app.register(auth, {
@@ -252,6 +255,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...groups.handlers,
     ...sharing.handlers,
     ...wallet.handlers,
+    ...privacy.handlers,
   };
   await app.register(contractRoutes, {
     contract,

@@ -55,6 +55,7 @@ export const CATALOGUE = {
   badge_unsupported: { status: 422, title: 'The input is not a badge this service reads' },
   endorsement_not_award: { status: 422, title: 'The input is an endorsement, not a badge awarded to you' },
   badge_too_large: { status: 413, title: 'The badge is too large' },
+  client_suspended: { status: 403, title: 'The operator has suspended this client' },
   verification_busy: { status: 503, title: 'Too many badges are being verified right now' },
   holder_key_unavailable: { status: 503, title: 'The holder key cannot be used right now' },
 } as const satisfies Record<string, { status: number; title: string }>;

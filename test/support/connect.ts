@@ -152,7 +152,7 @@ export async function consent(
 }
 
 /** Consent as the earner for a registered client and exchange the code: tokens in hand. */
-async function authorize(
+export async function authorize(
   server: ConnectServer,
   client: Platform,
   earner: TestEarner,

@@ -46,6 +46,20 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   clientId: async (owner, server) =>
     (await connectPlatform(server, owner, SCOPES.assertionCreate)).platform.client.client_id,
+  reportId: async (owner, server) => {
+    const clientId = await FIXTURES.clientId?.(owner, server);
+    await server.app.services.connect.oauth.report({
+      earnerId: owner.id,
+      clientId: clientId as string,
+      issuerId: 'https://issuer.example/issuer',
+      badgeName: 'Reported badge',
+      comment: '',
+    });
+    const row = await server.app.db.prisma.connectReport.findFirstOrThrow({
+      where: { earnerId: owner.id, clientId: clientId as string },
+    });
+    return row.id;
+  },
 };
 
 export function pathParameters(op: OperationInfo): string[] {

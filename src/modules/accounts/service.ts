@@ -45,6 +45,11 @@ export interface OperatorActionView {
   createdAt: Date;
 }
 
+/** An entry of the operator's audit: what was done, why, and to what (never to whom). */
+export interface AuditEntry extends OperatorActionView {
+  subject: string | null;
+}
+
 export interface AccountExport {
   exportedAt: Date;
   account: {
@@ -322,15 +327,34 @@ export class AccountsService {
     this.deletionSteps.set(name, step);
   }
 
+  /** `subject` names what the action was on when it is not the earner (a client, a report...). */
   async recordOperatorAction(
     earnerId: string | null,
     action: string,
     reason: string,
     client: Tx = this.prisma,
+    subject: string | null = null,
   ) {
     await client.operatorAction.create({
-      data: { id: newId(), earnerId, action, reason, createdAt: this.now() },
+      data: { id: newId(), earnerId, action, reason, subject, createdAt: this.now() },
     });
+  }
+
+  /** The operator's audit, newest first. */
+  async listOperatorActions(page: { limit: number; offset: number }): Promise<{
+    items: AuditEntry[];
+    total: number;
+  }> {
+    const [items, total] = await Promise.all([
+      this.prisma.operatorAction.findMany({
+        select: { id: true, action: true, reason: true, subject: true, createdAt: true },
+        orderBy: [{ createdAt: 'desc' }, { id: 'asc' }],
+        skip: page.offset,
+        take: page.limit,
+      }),
+      this.prisma.operatorAction.count(),
+    ]);
+    return { items, total };
   }
 
   async export(earnerId: string, currentSessionId: string | null): Promise<AccountExport> {

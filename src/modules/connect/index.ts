@@ -17,8 +17,11 @@ import type { IssuerRoutesDeps } from './issuer-shared.ts';
 import { ACCESS_PREFIX, type AccessGrant, OAuthServer } from './oauth.ts';
 import { oauthHandlers } from './oauth-routes.ts';
 import { ob3Handlers } from './ob3-routes.ts';
+import { PlatformReports } from './reports.ts';
 import { reviewHandlers } from './review-routes.ts';
 
+export type { PlatformView, ReportOutcome, ReportStatus, ReportView } from './reports.ts';
+export { PlatformReports } from './reports.ts';
 export { SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 
 export interface ConnectDeps {
@@ -44,6 +47,8 @@ const FORM_OPERATIONS = [
 
 export interface ConnectModule {
   oauth: OAuthServer;
+  /** Earners' reports of platforms and the operator's suspensions, for the operator's routes. */
+  reports: PlatformReports;
   handlers: OperationHandlers;
   scopes: ContractScope[];
   /** The principal for an OAuth access token (an issuer platform's or a front end's), or null. */
@@ -99,6 +104,13 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
         const principal = request.principal;
         const grant = principal ? grants.get(principal) : undefined;
         if (!grant) return;
+        // Suspended by the operator: every route says so at once; the consent stays for review.
+        if (grant.suspended) {
+          throw new Problem(
+            'client_suspended',
+            'The operator has suspended this client; its tokens do not work.',
+          );
+        }
         const operationId = request.routeOptions.config.operation?.operationId;
         const issuerRoute = operationId !== undefined && issuerOperations.has(operationId);
         if (grant.clientKind === 'issuer_platform' && !issuerRoute) {
@@ -154,6 +166,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
 
   return {
     oauth,
+    reports: new PlatformReports(prisma, now),
     handlers,
     scopes: [
       {

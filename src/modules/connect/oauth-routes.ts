@@ -204,6 +204,9 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
         if (!q.redirect_uri || !client.redirectUris.includes(q.redirect_uri)) {
           return sendPage(reply, 400, errorPage('The return address is not one the platform registered.'));
         }
+        if (client.suspended) {
+          return sendPage(reply, 400, errorPage('The operator has suspended this platform for review.'));
+        }
         const back = (error: string, description: string) =>
           reply.redirect(
             withParams(q.redirect_uri as string, { error, error_description: description, state: q.state }),
@@ -317,6 +320,9 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
           client_secret?: string;
         };
         const client = await authenticateClient(oauth, request, body);
+        if (client.suspended) {
+          throw new OAuthError('unauthorized_client', 'The operator has suspended this client.');
+        }
         let tokens: Awaited<ReturnType<OAuthServer['refresh']>>;
         if (body.grant_type === 'authorization_code') {
           tokens = await oauth.exchangeCode(client, {

@@ -80,6 +80,8 @@ export interface Client {
   redirectUris: string[];
   scopes: string[];
   tokenEndpointAuthMethod: string;
+  /** The operator has suspended the client: no new consent, code or token, and its tokens stop. */
+  suspended: boolean;
 }
 
 export interface TokenSet {
@@ -98,6 +100,8 @@ export interface AccessGrant {
   clientId: string;
   clientKind: ClientKind;
   scopes: string[];
+  /** The operator has suspended the client; the token is refused with `client_suspended`. */
+  suspended: boolean;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -537,7 +541,7 @@ export class OAuthServer {
             earnerId: true,
             clientId: true,
             lastUsedAt: true,
-            client: { select: { kind: true } },
+            client: { select: { kind: true, suspendedAt: true } },
           },
         },
       },
@@ -555,6 +559,7 @@ export class OAuthServer {
       clientId: row.grant.clientId,
       clientKind: row.grant.client.kind === 'front_end' ? 'front_end' : 'issuer_platform',
       scopes: parseScope(row.scope),
+      suspended: row.grant.client.suspendedAt !== null,
     };
   }
 
@@ -625,6 +630,7 @@ function toClient(row: {
   redirectUrisJson: string;
   scope: string;
   tokenEndpointAuthMethod: string;
+  suspendedAt: Date | null;
 }): Client {
   return {
     id: row.id,
@@ -638,5 +644,6 @@ function toClient(row: {
     redirectUris: JSON.parse(row.redirectUrisJson) as string[],
     scopes: parseScope(row.scope),
     tokenEndpointAuthMethod: row.tokenEndpointAuthMethod,
+    suspended: row.suspendedAt !== null,
   };
 }
