@@ -4,6 +4,7 @@
 //   --quick         short runs (a smoke check of the harness, not figures to publish)
 //   --db=sqlite     one database only (sqlite | postgres)
 //   --profile       write a V8 CPU profile of the server to bench/results/profiles/
+//   --push-only     S3 (pushes against the peer) only, on a backpack of 100 badges
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyMigrations } from '../src/db/migrations.ts';
 import { benchEngine } from './engine.ts';
-import { startIssuer } from './support/issuer.ts';
+import { type LocalIssuer, startIssuer } from './support/issuer.ts';
 import { type Row, renderChart, renderMarkdown } from './support/report.ts';
 import { cloneBadges, type SeededBackpack, seedBackpack } from './support/seed.ts';
 
@@ -29,6 +30,7 @@ const DURATION = QUICK ? 2 : 10;
 const WARMUP = QUICK ? 1 : 4;
 const ROUNDS = QUICK ? 1 : 3;
 const PROFILE = args.has('--profile');
+const PUSH_ONLY = args.has('--push-only');
 
 // The load generator runs on core 1; the server is started on core 0.
 if (!process.env.BENCH_PINNED && spawnSync('taskset', ['-V']).status === 0) {
@@ -105,6 +107,7 @@ async function createDatabase(
 
 async function startServer(
   env: Record<string, string>,
+  script = 'bench/server.ts',
 ): Promise<{ url: string; child: ChildProcess; peakRssMb: () => number }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   const profile = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(ROOT, 'bench/results/profiles')}`] : [];
@@ -112,7 +115,7 @@ async function startServer(
   const memory = ['--max-old-space-size=160', '--max-semi-space-size=8'];
   const child = spawn(
     'taskset',
-    ['-c', '0', process.execPath, ...memory, ...profile, '--import', 'tsx', 'bench/server.ts'],
+    ['-c', '0', process.execPath, ...memory, ...profile, '--import', 'tsx', script],
     {
       cwd: ROOT,
       env: {
@@ -127,8 +130,13 @@ async function startServer(
     },
   );
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error('the benchmark server did not start');
+  // A loaded machine can take tens of seconds to compile and start a server.
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`${script} did not start`);
+    if (i === 1200) {
+      child.kill('SIGTERM');
+      throw new Error(`${script} did not answer within two minutes`);
+    }
     try {
       if ((await fetch(`${url}/healthz`)).ok) break;
     } catch {
@@ -151,9 +159,23 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<void> {
+/** The earner who receives the pushes, the same on both databases so that one pool serves both. */
+const PUSH_EARNER = 'bench.pusher@example.org';
+
+/**
+ * Signed assertions for S3 and S4, each one new, signed once for the run while no load runs, so
+ * that the load generator's core spends nothing on RSA during a scenario.
+ */
+let pushPool: string[] | null = null;
+function signedPushes(issuer: LocalIssuer): string[] {
+  pushPool ??= Array.from({ length: QUICK ? 2000 : 24_000 }, (_, i) =>
+    JSON.stringify({ assertion: issuer.signed(100_000 + i, PUSH_EARNER) }),
+  );
+  return pushPool;
+}
+
+async function benchDatabase(kind: 'sqlite' | 'postgres', issuer: LocalIssuer, rows: Row[]): Promise<void> {
   console.log(`\n== ${kind}`);
-  const issuer = await startIssuer();
   const database = await createDatabase(kind);
   const payloadDir = mkdtempSync(join(tmpdir(), 'backpack-bench-payloads-'));
   try {
@@ -162,23 +184,28 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<
       DATABASE_URL: database.url,
       FETCH_ALLOW_PRIVATE_HOSTS: issuer.host,
       RATE_LIMIT_MAX: '1000000',
+      // Tens of thousands of pushes in minutes: the hourly allowance per account is not measured here.
+      UPLOAD_BYTES_PER_ACCOUNT_PER_HOUR: '10737418240',
     };
     // Seed through the real ingestion path, then clone rows for the large backpacks.
     const app = await buildApp({ config: loadConfig({ ...env, LOG_LEVEL: 'warn' }) });
     let seeded: SeededBackpack;
     try {
-      seeded = await seedBackpack(app, issuer, 100);
-      const big10k = await cloneBadges(app, seeded.earnerId, 10_000);
-      const big100k = QUICK ? null : await cloneBadges(app, seeded.earnerId, 100_000);
+      seeded = await seedBackpack(app, issuer, 100, PUSH_EARNER);
+      const big10k = PUSH_ONLY ? null : await cloneBadges(app, seeded.earnerId, 10_000);
+      const big100k = QUICK || PUSH_ONLY ? null : await cloneBadges(app, seeded.earnerId, 100_000);
       // A thousand earners in all, created a few at a time (the connection pool is small).
       const crowd: { cookie: string }[] = [];
-      for (let i = 0; !QUICK && i < 999; i += 20) {
+      for (let i = 0; !QUICK && !PUSH_ONLY && i < 999; i += 20) {
         const batch = Array.from({ length: Math.min(20, 999 - i) }, () =>
           cloneBadges(app, seeded.earnerId, 100),
         );
         crowd.push(...(await Promise.all(batch)));
       }
-      seeded.growth = { '10000': big10k.cookie, ...(big100k ? { '100000': big100k.cookie } : {}) };
+      seeded.growth = {
+        ...(big10k ? { '10000': big10k.cookie } : {}),
+        ...(big100k ? { '100000': big100k.cookie } : {}),
+      };
       seeded.crowd = crowd.map((c) => c.cookie);
     } finally {
       await app.close();
@@ -191,58 +218,58 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<
       const cookie = { headers: { cookie: seeded.cookie } };
       const s0: Load[] = [];
       const s1: Load[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < ROUNDS && !PUSH_ONLY; round++) {
         s0.push(await load(`${server.url}/bench/memory/list`));
         s1.push(await load(`${server.url}/v1/badges?limit=100`, cookie));
       }
-      const s0rps = median(s0.map((l) => l.rps));
-      const s1rps = median(s1.map((l) => l.rps));
-      rows.push({ db: kind, scenario: 'S0 list from memory', value: s0rps, unit: 'req/s' });
-      rows.push({
-        db: kind,
-        scenario: 'S1 list 100 badges (cookie)',
-        value: s1rps,
-        unit: 'req/s',
-        ratio: s1rps / s0rps,
-        target: kind === 'sqlite' ? 0.5 : 0.4,
-        extra: `p99 ${median(s1.map((l) => l.p99))} ms (target < 25 ms); errors ${s1.reduce((a, l) => a + l.errors + l.non2xx, 0)}`,
-      });
-
-      for (const [label, real, memory, accept] of [
-        [
-          'S2 share page JSON (20 badges)',
-          `/share/${seeded.shareToken}`,
-          '/bench/memory/share.json',
-          'application/json',
-        ],
-        [
-          'S2 share page HTML (20 badges)',
-          `/share/${seeded.shareToken}`,
-          '/bench/memory/share.html',
-          'text/html',
-        ],
-      ] as const) {
-        const mem: number[] = [];
-        const act: number[] = [];
-        for (let round = 0; round < ROUNDS; round++) {
-          mem.push((await load(`${server.url}${memory}`, { headers: { accept } })).rps);
-          act.push((await load(`${server.url}${real}`, { headers: { accept } })).rps);
-        }
+      if (!PUSH_ONLY) {
+        const s0rps = median(s0.map((l) => l.rps));
+        const s1rps = median(s1.map((l) => l.rps));
+        rows.push({ db: kind, scenario: 'S0 list from memory', value: s0rps, unit: 'req/s' });
         rows.push({
           db: kind,
-          scenario: label,
-          value: median(act),
+          scenario: 'S1 list 100 badges (cookie)',
+          value: s1rps,
           unit: 'req/s',
-          ratio: median(act) / median(mem),
-          target: 0.6,
+          ratio: s1rps / s0rps,
+          target: kind === 'sqlite' ? 0.5 : 0.4,
+          extra: `p99 ${median(s1.map((l) => l.p99))} ms (target < 25 ms); errors ${s1.reduce((a, l) => a + l.errors + l.non2xx, 0)}`,
         });
+
+        for (const [label, real, memory, accept] of [
+          [
+            'S2 share page JSON (20 badges)',
+            `/share/${seeded.shareToken}`,
+            '/bench/memory/share.json',
+            'application/json',
+          ],
+          [
+            'S2 share page HTML (20 badges)',
+            `/share/${seeded.shareToken}`,
+            '/bench/memory/share.html',
+            'text/html',
+          ],
+        ] as const) {
+          const mem: number[] = [];
+          const act: number[] = [];
+          for (let round = 0; round < ROUNDS; round++) {
+            mem.push((await load(`${server.url}${memory}`, { headers: { accept } })).rps);
+            act.push((await load(`${server.url}${real}`, { headers: { accept } })).rps);
+          }
+          rows.push({
+            db: kind,
+            scenario: label,
+            value: median(act),
+            unit: 'req/s',
+            ratio: median(act) / median(mem),
+            target: 0.6,
+          });
+        }
       }
 
-      // S3: issuer pushes of signed assertions through Badge Connect, each one new. They are
-      // signed before the run, so that the load generator's core spends nothing on RSA.
-      const pool = Array.from({ length: QUICK ? 1500 : 6000 }, (_, i) =>
-        JSON.stringify({ assertion: issuer.signed(100_000 + i, seeded.email) }),
-      );
+      // S3: issuer pushes of signed assertions through Badge Connect, each one new (until the
+      // pool wraps), against the hand-written peer (bench/peer.ts) in alternating rounds.
+      const pool = signedPushes(issuer);
       let pushed = 0;
       const pushRequest = (req: autocannon.Request): autocannon.Request => {
         const body = pool[pushed % pool.length] ?? '';
@@ -250,26 +277,62 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<
         return { ...req, body };
       };
       const pushHeaders = { authorization: `Bearer ${seeded.pushToken}`, 'content-type': 'application/json' };
-      const probe = await fetch(`${server.url}/ims/ob/v2p1/assertions`, {
-        method: 'POST',
-        headers: pushHeaders,
-        body: pushRequest({}).body as string,
-      });
-      if (!probe.ok) console.warn(`a push answered ${probe.status}: ${(await probe.text()).slice(0, 400)}`);
-      const s3 = await load(`${server.url}/ims/ob/v2p1/assertions`, {
-        method: 'POST',
-        headers: pushHeaders,
-        requests: [{ setupRequest: pushRequest }],
+      const peer = await startServer(
+        {
+          DATABASE_URL: database.url,
+          PEER_TOKEN: seeded.pushToken,
+          PEER_EMAIL: PUSH_EARNER,
+          PEER_KEY_URL: `${issuer.origin}/key`,
+        },
+        'bench/peer.ts',
+      );
+      const s3: Load[] = [];
+      const s3peer: Load[] = [];
+      try {
+        for (const target of [peer.url, server.url]) {
+          const probe = await fetch(`${target}/ims/ob/v2p1/assertions`, {
+            method: 'POST',
+            headers: pushHeaders,
+            body: pushRequest({}).body as string,
+          });
+          if (!probe.ok)
+            console.warn(`a push answered ${probe.status}: ${(await probe.text()).slice(0, 400)}`);
+        }
+        const pushLoad = (base: string) =>
+          load(`${base}/ims/ob/v2p1/assertions`, {
+            method: 'POST',
+            headers: pushHeaders,
+            requests: [{ setupRequest: pushRequest }],
+          });
+        for (let round = 0; round < ROUNDS; round++) {
+          s3peer.push(await pushLoad(peer.url));
+          s3.push(await pushLoad(server.url));
+        }
+      } finally {
+        await stop(peer.child);
+      }
+      const pushSummary = (loads: Load[]) =>
+        `p99 ${median(loads.map((l) => l.p99))} ms; errors ${loads.reduce((a, l) => a + l.errors, 0)}; statuses ${loads.map((l) => l.statuses).join(' / ')}`;
+      const peerRps = median(s3peer.map((l) => l.rps));
+      const s3rps = median(s3.map((l) => l.rps));
+      rows.push({
+        db: kind,
+        scenario: 'S3 peer: the same push by hand (Fastify, jose, one prepared insert)',
+        value: peerRps,
+        unit: 'push/s',
+        extra: pushSummary(s3peer),
       });
       rows.push({
         db: kind,
         scenario: 'S3 Badge Connect push (signed, RS256, key cached)',
-        value: s3.rps,
+        value: s3rps,
         unit: 'push/s',
-        ratio: s3.rps / s1rps,
-        target: 0.3,
-        extra: `ratio to S1; p99 ${s3.p99} ms; errors ${s3.errors}; statuses ${s3.statuses}`,
+        ratio: s3rps / peerRps,
+        target: 0.5,
+        extra: `ratio to the peer; ${pushSummary(s3)}`,
       });
+
+      if (PUSH_ONLY) return;
 
       // S4: 90% list reads, 10% pushes, for a minute.
       const s4 = await load(
@@ -359,7 +422,6 @@ async function benchDatabase(kind: 'sqlite' | 'postgres', rows: Row[]): Promise<
       await stop(server.child);
     }
   } finally {
-    await issuer.close();
     await database.drop();
     rmSync(payloadDir, { recursive: true, force: true });
   }
@@ -399,15 +461,21 @@ async function postgresReachable(): Promise<boolean> {
   }
 }
 
-for (const kind of ['sqlite', 'postgres'] as const) {
-  if (ONLY_DB && ONLY_DB !== kind) continue;
-  if (kind === 'postgres' && !(await postgresReachable())) {
-    console.warn(
-      `\nPostgreSQL is not reachable at ${POSTGRES_SERVER} (BENCH_POSTGRES_URL): its scenarios are skipped.`,
-    );
-    continue;
+// One issuer (one key) for both databases, so that the pushes are signed once.
+const pushIssuer = await startIssuer();
+try {
+  for (const kind of ['sqlite', 'postgres'] as const) {
+    if (ONLY_DB && ONLY_DB !== kind) continue;
+    if (kind === 'postgres' && !(await postgresReachable())) {
+      console.warn(
+        `\nPostgreSQL is not reachable at ${POSTGRES_SERVER} (BENCH_POSTGRES_URL): its scenarios are skipped.`,
+      );
+      continue;
+    }
+    await benchDatabase(kind, pushIssuer, rows);
+    writeResults();
   }
-  await benchDatabase(kind, rows);
-  writeResults();
+} finally {
+  await pushIssuer.close();
 }
 console.log(`\n${writeResults()}`);

@@ -99,8 +99,8 @@ export async function seedBackpack(
   app: FastifyInstance,
   issuer: LocalIssuer,
   count: number,
+  email = address(),
 ): Promise<SeededBackpack> {
-  const email = address();
   const { id: earnerId } = await app.services.accounts.service.createEarner([email]);
   const cookie = await session(app, earnerId);
   const ids: string[] = [];
