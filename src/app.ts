@@ -171,7 +171,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : outbound;
   const badges = createBadges({
     prisma: db.prisma,
+    provider: db.provider,
     raw: db.raw,
+    writer: db.writer,
     config,
     accounts: accounts.service,
     fetcher,
@@ -188,7 +190,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     maxGroups: config.maxGroupsPerAccount,
   });
   badges.setGroupFilter((earnerId, groupId) => groups.service.badgeIds(earnerId, groupId));
-  badges.addDetailSection('groups', (earnerId, itemId) => groups.service.groupsOfBadge(earnerId, itemId));
+  // A badge just stored is in no group yet.
+  badges.addDetailSection('groups', (earnerId, itemId) => groups.service.groupsOfBadge(earnerId, itemId), []);
   const sharing = createSharing({
     maxShareLinks: config.maxShareLinksPerAccount,
     prisma: db.prisma,
@@ -204,6 +207,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   accounts.addExportSection('shareLinks', (earnerId) => sharing.service.exportSection(earnerId));
   const connect = createConnect({
     prisma: db.prisma,
+    raw: db.raw,
     config,
     now,
     accounts: accounts.service,

@@ -9,6 +9,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient as PostgresClient } from '../generated/prisma-postgres/client.ts';
 import { PrismaClient as SqliteClient } from '../generated/prisma-sqlite/client.ts';
 import { openRawReader, type RawReader } from './raw.ts';
+import { type RawWriter, rawWriter } from './raw-writes.ts';
 import { type Provider, parseDatabaseUrl } from './url.ts';
 
 export type Db = SqliteClient;
@@ -18,6 +19,8 @@ export interface Database {
   prisma: Db;
   /** Prepared hand-written reads for hot paths; everything else goes through `prisma`. */
   raw: RawReader;
+  /** Hand-written writes for hot paths, through `prisma`'s connection. */
+  writer: RawWriter;
   /** Resolves when the database answers a trivial query; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -62,6 +65,7 @@ function database(provider: Provider, prisma: Db, raw: RawReader): Database {
     provider,
     prisma,
     raw,
+    writer: rawWriter(prisma, provider),
     ping: async () => {
       await prisma.$queryRawUnsafe('SELECT 1');
     },

@@ -14,6 +14,15 @@ export interface RawReader {
   close(): Promise<void>;
 }
 
+/**
+ * A date as a parameter of a prepared read, compared with stored dates the same way on both
+ * databases: SQLite keeps Prisma's ISO text (`...T12:00:00.000+00:00`, compared as text), and
+ * PostgreSQL's `timestamp(3)` columns hold UTC, which this text is read as.
+ */
+export function timeParam(date: Date): string {
+  return date.toISOString().replace('Z', '+00:00');
+}
+
 /** Dates come back as ISO strings from SQLite and as Date from PostgreSQL; this takes both. */
 export function toDate(value: unknown): Date {
   return value instanceof Date ? value : new Date(String(value));

@@ -2,7 +2,7 @@
 // `limit_reached` and nothing is stored; deleting badges gives none of the allowance back.
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectProblem } from '../support/accounts.ts';
+import { accountsApp, expectProblem, fakeClock } from '../support/accounts.ts';
 import { testApp } from '../support/app.ts';
 import { LocalIssuer } from '../support/badge-issuer.ts';
 import { describeEachDatabase } from '../support/databases.ts';
@@ -58,5 +58,51 @@ describeEachDatabase('upload volume per account', (current) => {
 
     // Another account has its own allowance.
     expect((await add(await createEarner(app), 'Mine')).statusCode).toBe(201);
+  });
+
+  it('gives the allowance back once an hour has passed since the minute the badges were added', async () => {
+    const clock = fakeClock();
+    const clocked = await accountsApp(
+      current().db,
+      {
+        FETCH_ALLOW_PRIVATE_HOSTS: issuer.hostPort,
+        FETCH_TIMEOUT_MS: '3000',
+        RATE_LIMIT_MAX: '100000',
+        UPLOAD_BYTES_PER_ACCOUNT_PER_HOUR: '8000',
+      },
+      { now: clock.now },
+    );
+    try {
+      const earner = await createEarner(clocked);
+      const addAt = async (name: string) => {
+        const { jws } = await issuer.signed(earner.addresses[0] as string, { name });
+        return clocked.inject({
+          method: 'POST',
+          url: '/v1/badges',
+          headers: earner.session,
+          payload: { jws },
+        });
+      };
+      let added = 0;
+      let refused = false;
+      for (let i = 0; i < 40 && !refused; i++) {
+        const res = await addAt(`Badge ${i}`);
+        if (res.statusCode === 201) added += 1;
+        else {
+          expectProblem(res, 409, 'limit_reached');
+          refused = true;
+        }
+      }
+      expect(added).toBeGreaterThan(1);
+      expect(refused).toBe(true);
+
+      clock.advance(59 * 60_000);
+      expectProblem(await addAt('Still within the hour'), 409, 'limit_reached');
+      // An hour after the end of the minute they were added in, they no longer count.
+      clock.advance(2 * 60_000 + 1_000);
+      expect((await addAt('A new hour')).statusCode).toBe(201);
+    } finally {
+      await clocked.close();
+    }
   });
 });

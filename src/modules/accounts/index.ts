@@ -75,7 +75,7 @@ function operatorCheck(expectedSha256: string | undefined): ((secret: string) =>
 }
 
 export function createAccounts({ prisma, raw, config, now, mailer, log }: AccountsDeps): AccountsModule {
-  const service = new AccountsService(prisma, now);
+  const service = new AccountsService(prisma, now, raw);
   const sessions = new Sessions(
     prisma,
     { ttlMs: config.sessionTtlHours * 3_600_000, idleMs: config.sessionIdleHours * 3_600_000 },

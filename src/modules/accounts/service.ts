@@ -2,6 +2,7 @@
 // modules ask it who an earner is and which addresses they have verified; they never read its
 // tables. They contribute to the export and to deletion through the registration points.
 import { classifyDatabaseError } from '../../db/errors.ts';
+import type { RawReader } from '../../db/raw.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccessTokens, AccessTokenView } from './access-tokens.ts';
 import type { Db, Tx } from './db.ts';
@@ -107,6 +108,8 @@ export class AccountsService {
   constructor(
     private readonly prisma: Db,
     private readonly now: () => Date,
+    /** Prepared reads for what every badge push asks: the earner's addresses and push policy. */
+    private readonly raw?: RawReader,
   ) {}
 
   /** Runs writes of several services as one transaction. */
@@ -153,6 +156,13 @@ export class AccountsService {
 
   /** Every address of the earner with whether it is verified: badges are matched against these. */
   async addresses(earnerId: string): Promise<{ address: string; verified: boolean }[]> {
+    if (this.raw) {
+      const rows = await this.raw.all<{ address: string; verifiedAt: unknown }>(
+        'SELECT "address", "verifiedAt" FROM "email_addresses" WHERE "earnerId" = ? ORDER BY "createdAt" ASC, "id" ASC',
+        [earnerId],
+      );
+      return rows.map((r) => ({ address: r.address, verified: r.verifiedAt !== null }));
+    }
     const rows = await this.prisma.emailAddress.findMany({
       where: { earnerId },
       select: { address: true, verifiedAt: true },
@@ -283,6 +293,17 @@ export class AccountsService {
         await tx.emailAddress.update({ where: { id: next.id }, data: { isPrimary: true } });
       }
     });
+  }
+
+  /** What happens to a badge a platform pushes to the earner: kept ("accept") or held for review. */
+  async pushPolicy(earnerId: string): Promise<'accept' | 'hold'> {
+    const row = this.raw
+      ? await this.raw.get<{ pushPolicy: string }>('SELECT "pushPolicy" FROM "earners" WHERE "id" = ?', [
+          earnerId,
+        ])
+      : await this.prisma.earner.findUnique({ where: { id: earnerId }, select: { pushPolicy: true } });
+    if (!row) throw new Problem('not_found', 'The account no longer exists.');
+    return row.pushPolicy === 'accept' ? 'accept' : 'hold';
   }
 
   async getProfile(earnerId: string): Promise<ProfileView> {

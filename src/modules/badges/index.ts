@@ -6,7 +6,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
 import type { RawReader } from '../../db/raw.ts';
+import type { RawWriter } from '../../db/raw-writes.ts';
 import { RenderedCache } from '../../db/revisions.ts';
+import type { Provider } from '../../db/url.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { Fetcher } from '../openbadges/index.ts';
@@ -28,8 +30,11 @@ export * from './shared-views.ts';
 
 export interface BadgesDeps {
   prisma: Db;
-  /** Prepared reads, for checking that a cached list page is still current. */
-  raw?: RawReader;
+  provider: Provider;
+  /** Prepared reads: is a cached list page still current, is a badge held already. */
+  raw: RawReader;
+  /** Hand-written writes storing a new badge. */
+  writer: RawWriter;
   config: Config;
   accounts: AccountsService;
   fetcher: Fetcher;
@@ -61,7 +66,9 @@ const REVERIFY_EVERY_MS = 10 * 60_000;
 
 export function createBadges({
   prisma,
+  provider,
   raw,
+  writer,
   config,
   accounts,
   fetcher,
@@ -77,6 +84,9 @@ export function createBadges({
   });
   const service = new BadgesService({
     prisma,
+    provider,
+    raw,
+    writer,
     accounts,
     fetcher,
     now,
@@ -91,11 +101,11 @@ export function createBadges({
   return {
     service,
     views: new SharedBadgeViews(prisma, now),
-    handlers: badgesHandlers(
-      service,
-      uploadMaxBytes,
-      raw ? { raw, now, cache: new RenderedCache(config.renderCacheMaxBytes, 5 * 60_000) } : undefined,
-    ),
+    handlers: badgesHandlers(service, uploadMaxBytes, {
+      raw,
+      now,
+      cache: new RenderedCache(config.renderCacheMaxBytes, 5 * 60_000),
+    }),
     scope: {
       operationIds: ['addBadge', 'uploadBadge'],
       setup: async (scope) => {
@@ -104,7 +114,7 @@ export function createBadges({
         });
       },
     },
-    addDetailSection: (name, section) => service.addDetailSection(name, section),
+    addDetailSection: (name, section, fresh) => service.addDetailSection(name, section, fresh),
     setGroupFilter: (filter) => service.setGroupFilter(filter),
     exportSection: async (earnerId) =>
       (await service.exportAll(earnerId)).map(

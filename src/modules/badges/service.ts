@@ -5,6 +5,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.ts';
 import { classifyDatabaseError } from '../../db/errors.ts';
+import { type RawReader, timeParam } from '../../db/raw.ts';
+import type { RawWriter } from '../../db/raw-writes.ts';
+import type { Provider } from '../../db/url.ts';
 import type { components } from '../../generated/api.ts';
 import type { WithDates } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
@@ -66,6 +69,11 @@ export type GroupFilter = (earnerId: string, groupId: string) => Promise<string[
 
 export interface BadgesDeps {
   prisma: Db;
+  provider: Provider;
+  /** Prepared reads on the path of every badge added (held already? volume spent?). */
+  raw: RawReader;
+  /** Hand-written writes storing a new badge in one transaction. */
+  writer: RawWriter;
   accounts: AccountsService;
   fetcher: Fetcher;
   now: () => Date;
@@ -136,6 +144,45 @@ type DetailRow = {
   originalText: string;
   checksJson: string;
 };
+
+/** Every column of a backpack item, as `store` inserts them. */
+const ITEM_COLUMNS = [
+  'id',
+  'earnerId',
+  'assertionId',
+  'specVersion',
+  'status',
+  'statusReason',
+  'recheckAt',
+  'recheckAttempts',
+  'acceptance',
+  'name',
+  'description',
+  'issuerId',
+  'issuerName',
+  'issuerUrl',
+  'badgeClassId',
+  'criteriaUrl',
+  'issuedOn',
+  'expiresAt',
+  'recipientAddress',
+  'originalFormat',
+  'originalText',
+  'normalizedJson',
+  'checksJson',
+  'verifiedAt',
+  'addedAt',
+  'source',
+  'searchText',
+  'sortName',
+  'imageType',
+] as const;
+
+/** A row of the earner's volume ledger to write, and the statement removing rows past the hour. */
+interface VolumeEntry {
+  add: [string, unknown[]];
+  expire: [string, unknown[]];
+}
 
 const ORDER: Record<SortKey, { field: 'issuedOn' | 'addedAt' | 'sortName'; dir: 'asc' | 'desc' }> = {
   issued: { field: 'issuedOn', dir: 'asc' },
@@ -300,15 +347,16 @@ function storedInput(format: string, text: string): BadgeInput {
 }
 
 export class BadgesService {
-  private readonly sections = new Map<string, DetailSection>();
+  private readonly sections = new Map<string, { read: DetailSection; fresh: unknown }>();
   private readonly inFlight = new Map<string, Promise<{ verdict: Verdict; fetchCode: string | undefined }>>();
   private groupFilter: GroupFilter | null = null;
 
   constructor(private readonly deps: BadgesDeps) {}
 
-  addDetailSection(name: string, section: DetailSection): void {
+  /** `fresh` is the section of a badge just stored, which nothing refers to yet. */
+  addDetailSection(name: string, section: DetailSection, fresh: unknown): void {
     if (this.sections.has(name)) throw new Error(`badge detail section ${name} is registered twice`);
-    this.sections.set(name, section);
+    this.sections.set(name, { read: section, fresh });
   }
 
   setGroupFilter(filter: GroupFilter): void {
@@ -446,33 +494,23 @@ export class BadgesService {
       const volume = await this.spendVolume(earnerId, storedBytes, now);
       // An issuer's newer issue of the same credential takes the place of the one held, in
       // place and at once: it keeps its id, its groups and its share links.
-      await this.deps.prisma.$transaction(async (tx) => {
-        await tx.uploadVolume.create({ data: volume });
-        await tx.badgeImage.deleteMany({ where: { itemId: held } });
-        await tx.backpackItem.update({
+      const { prisma, writer } = this.deps;
+      await prisma.$transaction([
+        writer.statement(...volume.expire),
+        writer.statement(...volume.add),
+        prisma.badgeImage.deleteMany({ where: { itemId: held } }),
+        prisma.backpackItem.update({
           where: { id: held },
           data: { ...fields, ...(imageData ? { image: { create: imageData } } : {}) },
-        });
-      });
+        }),
+      ]);
       return { created: false, replaced: true, badge: await this.get(earnerId, held) };
     }
 
     const volume = await this.spendVolume(earnerId, storedBytes, now);
-    const id = randomUUID();
+    const row = { id: randomUUID(), earnerId, assertionId, addedAt: now, ...fields };
     try {
-      await this.deps.prisma.$transaction([
-        this.deps.prisma.backpackItem.create({
-          data: {
-            id,
-            earnerId,
-            assertionId,
-            addedAt: now,
-            ...fields,
-            ...(imageData ? { image: { create: imageData } } : {}),
-          },
-        }),
-        this.deps.prisma.uploadVolume.create({ data: volume }),
-      ]);
+      await this.store(row, imageData, volume);
     } catch (err) {
       // Two requests with the same assertion raced; the one that lost answers with the winner's item.
       if (classifyDatabaseError(err) !== 'conflict') throw err;
@@ -480,33 +518,69 @@ export class BadgesService {
       if (!winner) throw err;
       return { created: false, badge: await this.get(earnerId, winner) };
     }
-    return { created: true, badge: await this.get(earnerId, id) };
+    // What was just stored is answered as it is, not read back.
+    const sections: Record<string, unknown> = {};
+    for (const [name, section] of this.sections) sections[name] = section.fresh;
+    return { created: true, badge: toDetail(row, now, sections) };
   }
 
   /**
-   * The ledger row for `bytes` more stored for the earner, or 409 `limit_reached` when that
-   * would take the last hour past the account's allowance. Rows older than the hour go, as
-   * nothing reads them any more.
+   * Stores a new item in one transaction of hand-written statements: the item (one insert), its
+   * image, and the earner's volume ledger.
    */
-  private async spendVolume(
-    earnerId: string,
-    bytes: number,
-    now: Date,
-  ): Promise<{ id: string; earnerId: string; bytes: number; createdAt: Date }> {
+  private async store(
+    row: Record<(typeof ITEM_COLUMNS)[number], unknown>,
+    image: { contentType: string; bytes: Uint8Array; sha256: string } | null,
+    volume: VolumeEntry,
+  ): Promise<void> {
+    const writer = this.deps.writer;
+    const columns = ITEM_COLUMNS.map((c) => `"${c}"`).join(', ');
+    const statements = [
+      writer.statement(
+        `INSERT INTO "backpack_items" (${columns}) VALUES (${ITEM_COLUMNS.map(() => '?').join(', ')})`,
+        ITEM_COLUMNS.map((c) => row[c] ?? null),
+      ),
+    ];
+    if (image) {
+      statements.push(
+        writer.statement(
+          'INSERT INTO "badge_images" ("itemId", "contentType", "bytes", "sha256") VALUES (?, ?, ?, ?)',
+          [row.id, image.contentType, image.bytes, image.sha256],
+        ),
+      );
+    }
+    statements.push(writer.statement(...volume.expire), writer.statement(...volume.add));
+    await writer.transaction(statements);
+  }
+
+  /**
+   * The ledger entry for `bytes` more stored for the earner, or 409 `limit_reached` when that
+   * would take the last hour past the account's allowance. Entries are kept per earner and
+   * minute (bytes added in a minute add up in one row), so that the sum reads at most some 60
+   * rows however many badges arrive; a minute counts until an hour after its end. Rows older
+   * than the hour go when the entry is written, as nothing reads them any more.
+   */
+  private async spendVolume(earnerId: string, bytes: number, now: Date): Promise<VolumeEntry> {
     const allowance = this.deps.uploadBytesPerHour ?? Number.POSITIVE_INFINITY;
     const since = new Date(now.getTime() - 3_600_000);
-    await this.deps.prisma.uploadVolume.deleteMany({ where: { earnerId, createdAt: { lte: since } } });
-    const spent = await this.deps.prisma.uploadVolume.aggregate({
-      where: { earnerId, createdAt: { gt: since } },
-      _sum: { bytes: true },
-    });
-    if ((spent._sum.bytes ?? 0) + bytes > allowance) {
+    const spent = await this.deps.raw.get<{ spent: unknown }>(
+      'SELECT SUM("bytes") AS "spent" FROM "upload_volumes" WHERE "earnerId" = ? AND "createdAt" > ?',
+      [earnerId, timeParam(since)],
+    );
+    if (Number(spent?.spent ?? 0) + bytes > allowance) {
       throw new Problem(
         'limit_reached',
         `An account can add at most ${allowance} bytes of badges per hour; this badge would take it past that.`,
       );
     }
-    return { id: randomUUID(), earnerId, bytes, createdAt: now };
+    const minuteEnd = new Date((Math.floor(now.getTime() / 60_000) + 1) * 60_000);
+    return {
+      expire: ['DELETE FROM "upload_volumes" WHERE "earnerId" = ? AND "createdAt" <= ?', [earnerId, since]],
+      add: [
+        'INSERT INTO "upload_volumes" ("id", "earnerId", "bytes", "createdAt") VALUES (?, ?, ?, ?) ON CONFLICT ("id") DO UPDATE SET "bytes" = "upload_volumes"."bytes" + excluded."bytes"',
+        [`${earnerId}:${minuteEnd.getTime()}`, earnerId, bytes, minuteEnd],
+      ],
+    };
   }
 
   /**
@@ -547,10 +621,10 @@ export class BadgesService {
     issuerId: string,
     assertionId: string,
   ): Promise<string | null> {
-    const row = await this.deps.prisma.backpackItem.findUnique({
-      where: { earnerId_issuerId_assertionId: { earnerId, issuerId, assertionId } },
-      select: { id: true },
-    });
+    const row = await this.deps.raw.get<{ id: string }>(
+      'SELECT "id" FROM "backpack_items" WHERE "earnerId" = ? AND "issuerId" = ? AND "assertionId" = ?',
+      [earnerId, issuerId, assertionId],
+    );
     return row?.id ?? null;
   }
 
@@ -607,7 +681,7 @@ export class BadgesService {
     });
     if (!row) throw new Problem('not_found', 'No such badge.');
     const sections: Record<string, unknown> = {};
-    for (const [name, section] of this.sections) sections[name] = await section(earnerId, id);
+    for (const [name, section] of this.sections) sections[name] = await section.read(earnerId, id);
     return toDetail(row, this.deps.now(), sections);
   }
 

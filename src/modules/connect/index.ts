@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
+import type { RawReader } from '../../db/raw.ts';
 import type { Principal } from '../../http/auth.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
@@ -26,6 +27,8 @@ export { SCOPES, SUPPORTED_SCOPES } from './scopes.ts';
 
 export interface ConnectDeps {
   prisma: Db;
+  /** Prepared reads for the token lookup every issuer API call makes. */
+  raw?: RawReader;
   config: Config;
   now: () => Date;
   session: (request: FastifyRequest) => Promise<Principal | null>;
@@ -76,6 +79,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     frontEndRefreshTtlMs: config.frontEndRefreshTokenTtlHours * 3_600_000,
     registrationsPerNetworkPerHour: config.clientRegistrationsPerNetworkPerHour,
     serviceName: SERVICE_NAME,
+    ...(deps.raw ? { raw: deps.raw } : {}),
   });
   const grants = new WeakMap<Principal, AccessGrant>();
 

@@ -72,10 +72,10 @@ export function issuerContext(deps: IssuerRoutesDeps) {
 
   const push = async (request: FastifyRequest, input: BadgeInput, replaceOlder = false) => {
     const grant = grantOf(request);
-    const profile = await accounts.getProfile(grant.earnerId);
+    const policy = await accounts.pushPolicy(grant.earnerId);
     try {
       return await badges.add(grant.earnerId, input, grant.clientId, {
-        acceptance: profile.pushPolicy === 'accept' ? 'accepted' : 'pending',
+        acceptance: policy === 'accept' ? 'accepted' : 'pending',
         replaceOlder,
       });
     } catch (err) {

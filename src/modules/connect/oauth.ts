@@ -3,6 +3,7 @@
 // stored as a SHA-256; every "use once" is a conditional update, so that two concurrent uses
 // cannot both succeed.
 import type { Db } from '../../db/client.ts';
+import { type RawReader, toDate } from '../../db/raw.ts';
 import { Problem } from '../../http/problems.ts';
 import { imitatesService } from './client-names.ts';
 import { FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
@@ -145,6 +146,8 @@ export interface OAuthServerOptions {
   registrationsPerNetworkPerHour: number;
   /** The service's own name, which no client may pass itself off as. */
   serviceName: string;
+  /** Prepared reads: every issuer API call resolves its token with one. */
+  raw?: RawReader;
 }
 
 /** The kind of client a set of scopes makes, or null when they are mixed or unknown. */
@@ -532,34 +535,84 @@ export class OAuthServer {
   /** The grant behind a live access token, or null (unknown, expired, revoked, consent withdrawn). */
   async resolveAccess(secret: string): Promise<AccessGrant | null> {
     if (!secret.startsWith(ACCESS_PREFIX) || secret.length > 100) return null;
-    const row = await this.prisma.connectToken.findUnique({
-      where: { tokenHash: hashSecret(secret) },
-      include: {
-        grant: {
-          select: {
-            id: true,
-            earnerId: true,
-            clientId: true,
-            lastUsedAt: true,
-            client: { select: { kind: true, suspendedAt: true } },
-          },
-        },
-      },
-    });
+    const row = await this.findAccess(hashSecret(secret));
     const now = this.now();
     if (row?.kind !== 'access' || row.expiresAt <= now) return null;
-    const last = row.grant.lastUsedAt;
+    const last = row.lastUsedAt;
     if (!last || now.getTime() - last.getTime() > TOUCH_INTERVAL_MS) {
-      await this.prisma.connectGrant.updateMany({ where: { id: row.grant.id }, data: { lastUsedAt: now } });
+      await this.prisma.connectGrant.updateMany({ where: { id: row.grantId }, data: { lastUsedAt: now } });
     }
     return {
       tokenId: row.id,
-      grantId: row.grant.id,
-      earnerId: row.grant.earnerId,
-      clientId: row.grant.clientId,
-      clientKind: row.grant.client.kind === 'front_end' ? 'front_end' : 'issuer_platform',
+      grantId: row.grantId,
+      earnerId: row.earnerId,
+      clientId: row.clientId,
+      clientKind: row.clientKind === 'front_end' ? 'front_end' : 'issuer_platform',
       scopes: parseScope(row.scope),
-      suspended: row.grant.client.suspendedAt !== null,
+      suspended: row.suspended,
+    };
+  }
+
+  /** The token with its grant and client kind: one prepared read (a join) when there is a reader. */
+  private async findAccess(tokenHash: string): Promise<{
+    id: string;
+    kind: string;
+    scope: string;
+    expiresAt: Date;
+    grantId: string;
+    earnerId: string;
+    clientId: string;
+    lastUsedAt: Date | null;
+    clientKind: string;
+    suspended: boolean;
+  } | null> {
+    const raw = this.options.raw;
+    if (!raw) {
+      const row = await this.prisma.connectToken.findUnique({
+        where: { tokenHash },
+        include: {
+          grant: {
+            select: {
+              id: true,
+              earnerId: true,
+              clientId: true,
+              lastUsedAt: true,
+              client: { select: { kind: true, suspendedAt: true } },
+            },
+          },
+        },
+      });
+      if (!row) return null;
+      const { grant } = row;
+      return {
+        id: row.id,
+        kind: row.kind,
+        scope: row.scope,
+        expiresAt: row.expiresAt,
+        grantId: grant.id,
+        earnerId: grant.earnerId,
+        clientId: grant.clientId,
+        lastUsedAt: grant.lastUsedAt,
+        clientKind: grant.client.kind,
+        suspended: grant.client.suspendedAt !== null,
+      };
+    }
+    const row = await raw.get<Record<string, unknown>>(
+      'SELECT t."id", t."kind", t."scope", t."expiresAt", g."id" AS "grantId", g."earnerId", g."clientId", g."lastUsedAt", c."kind" AS "clientKind", c."suspendedAt" FROM "connect_tokens" t JOIN "connect_grants" g ON g."id" = t."grantId" JOIN "connect_clients" c ON c."id" = g."clientId" WHERE t."tokenHash" = ?',
+      [tokenHash],
+    );
+    if (!row) return null;
+    return {
+      id: String(row.id),
+      kind: String(row.kind),
+      scope: String(row.scope),
+      expiresAt: toDate(row.expiresAt),
+      grantId: String(row.grantId),
+      earnerId: String(row.earnerId),
+      clientId: String(row.clientId),
+      lastUsedAt: row.lastUsedAt === null || row.lastUsedAt === undefined ? null : toDate(row.lastUsedAt),
+      clientKind: String(row.clientKind),
+      suspended: row.suspendedAt !== null && row.suspendedAt !== undefined,
     };
   }
 
