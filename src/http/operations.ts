@@ -93,7 +93,11 @@ export type ParamsOf<Op extends OperationId> = [PathParameters<Op>] extends [nev
   : PathParameters<Op>;
 
 type Responses<Op extends OperationId> = operations[Op]['responses'];
-type SuccessStatus<Op extends OperationId> = Extract<keyof Responses<Op>, 200 | 201 | 202 | 203 | 204 | 206>;
+/** Answers that are no error: 2xx, and 304 (no body) where the operation revalidates. */
+type SuccessStatus<Op extends OperationId> = Extract<
+  keyof Responses<Op>,
+  200 | 201 | 202 | 203 | 204 | 206 | 304
+>;
 
 type ResponseBody<Response> = [Contents<Response>] extends [never]
   ? undefined
@@ -101,7 +105,7 @@ type ResponseBody<Response> = [Contents<Response>] extends [never]
       [Media in keyof Contents<Response>]: ReplyMedia<Media, Contents<Response>[Media]>;
     }[keyof Contents<Response>];
 
-/** What the operation answers on success, over its 2xx statuses and media types. */
+/** What the operation answers on success, over those statuses and their media types. */
 export type ReplyOf<Op extends OperationId> = {
   [Status in SuccessStatus<Op>]: ResponseBody<Responses<Op>[Status]>;
 }[SuccessStatus<Op>];

@@ -4,12 +4,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RawReader } from '../../db/raw.ts';
 import { earnerRevision, nextExpiry, type RenderedCache } from '../../db/revisions.ts';
 import { principalOf } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import { type BodyOf, type OperationHandlers, sendSerialized } from '../../http/operations.ts';
 import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import { IMAGE_CSP } from '../../http/security.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
-import type { BadgeStatus, BadgesService, ListQuery, SortKey } from './service.ts';
+import type { BadgesService, ListQuery } from './service.ts';
 
 /** What the list needs to answer repeated requests from its cache. */
 export interface ListCaching {
@@ -18,35 +18,17 @@ export interface ListCaching {
   now: () => Date;
 }
 
-interface ListParams {
-  issuerId?: string;
-  status?: BadgeStatus;
-  groupId?: string;
-  q?: string;
-  sort: SortKey;
-  limit: number;
-  offset: number;
-}
-
-interface AddBody {
-  url?: string;
-  jws?: string;
-  json?: Record<string, unknown>;
-  file?: Buffer;
-}
-
-type IdParams = { badgeId: string };
-
 /** The list's filters, as its page links carry them. */
-function filtersOf(query: ListParams): Record<string, string | undefined> {
+function filtersOf(query: ListQuery): Record<string, string | undefined> {
   const { issuerId, status, groupId, q, sort } = query;
   return { issuerId, status, groupId, q, sort };
 }
 
-function inputOf(body: AddBody): BadgeInput {
-  if (body.file) return { kind: 'image', bytes: new Uint8Array(body.file) };
-  if (body.url !== undefined) return { kind: 'url', url: body.url };
-  if (body.jws !== undefined) return { kind: 'jws', jws: body.jws };
+/** An added badge in the contract's one of its forms: a URL, a JWS, JSON or an uploaded file. */
+function inputOf(body: BodyOf<'addBadge'>): BadgeInput {
+  if ('file' in body) return { kind: 'image', bytes: new Uint8Array(body.file) };
+  if ('url' in body) return { kind: 'url', url: body.url };
+  if ('jws' in body) return { kind: 'jws', jws: body.jws };
   return { kind: 'json', json: body.json };
 }
 
@@ -72,7 +54,7 @@ async function readUpload(request: FastifyRequest, maxBytes: number): Promise<vo
   request.body = body;
 }
 
-function listKey(earnerId: string, q: ListParams): string {
+function listKey(earnerId: string, q: ListQuery): string {
   return [earnerId, q.issuerId ?? '', q.status ?? '', q.q ?? '', q.sort, q.limit, q.offset].join('\u0000');
 }
 
@@ -81,20 +63,19 @@ export function badgesHandlers(
   uploadMaxBytes: number,
   caching?: ListCaching,
 ): OperationHandlers {
-  const add = {
-    preValidation: async (request: FastifyRequest) => readUpload(request, uploadMaxBytes),
-    handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const { earnerId } = principalOf(request);
-      const { created, badge } = await service.add(earnerId, inputOf(request.body as AddBody));
-      if (created) reply.code(201).header('location', `/v1/badges/${badge.id}`);
-      return badge;
-    },
+  const readMultipart = async (request: FastifyRequest) => readUpload(request, uploadMaxBytes);
+  /** Adds a badge in any form; uploadBadge is addBadge's multipart form alone, answered alike. */
+  const add = async (request: FastifyRequest, reply: FastifyReply, body: BodyOf<'addBadge'>) => {
+    const { earnerId } = principalOf(request);
+    const { created, badge } = await service.add(earnerId, inputOf(body));
+    if (created) reply.code(201).header('location', `/v1/badges/${badge.id}`);
+    return badge;
   };
 
   return {
-    listBadges: async (request: FastifyRequest, reply: FastifyReply) => {
+    listBadges: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const query = request.query as ListParams;
+      const query = request.query;
       // Group filters depend on another module's tables; those pages are not cached.
       const cacheable = caching?.cache.enabled === true && query.groupId === undefined;
       let revision: number | null = null;
@@ -105,12 +86,11 @@ export function badgesHandlers(
         const hit = revision === null ? undefined : caching.cache.get(key, revision, caching.now().getTime());
         if (hit) {
           reply.headers(hit.headers).header('etag', hit.etag).header('cache-control', 'private, no-cache');
-          if (request.headers['if-none-match'] === hit.etag) return reply.code(304).send();
-          return reply.type('application/json; charset=utf-8').send(hit.body);
+          if (request.headers['if-none-match'] === hit.etag) return reply.code(304).send(undefined);
+          return sendSerialized(reply, 'application/json; charset=utf-8', hit.body);
         }
       }
-      const listQuery: ListQuery = { ...query };
-      const { items, total } = await service.list(earnerId, listQuery);
+      const { items, total } = await service.list(earnerId, { ...query });
       const headers = {
         'x-total-count': String(total),
         link: pageLinks('/v1/badges', query, total, filtersOf(query)),
@@ -129,31 +109,37 @@ export function badgesHandlers(
         await nextExpiry(caching.raw, earnerId, now),
       );
       reply.header('etag', entry.etag);
-      return reply.type('application/json; charset=utf-8').send(body);
+      return sendSerialized(reply, 'application/json; charset=utf-8', body);
     },
 
-    addBadge: add,
-    uploadBadge: add,
+    addBadge: {
+      preValidation: readMultipart,
+      handler: async (request, reply) => add(request, reply, request.body),
+    },
+    uploadBadge: {
+      preValidation: readMultipart,
+      handler: async (request, reply) => add(request, reply, request.body),
+    },
 
-    deleteAllBadges: async (request: FastifyRequest) => {
+    deleteAllBadges: async (request) => {
       const { earnerId } = principalOf(request);
       return { deleted: await service.removeAll(earnerId) };
     },
 
-    getBadge: async (request: FastifyRequest) => {
+    getBadge: async (request) => {
       const { earnerId } = principalOf(request);
-      return service.get(earnerId, (request.params as IdParams).badgeId);
+      return service.get(earnerId, request.params.badgeId);
     },
 
-    deleteBadge: async (request: FastifyRequest, reply: FastifyReply) => {
+    deleteBadge: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      await service.remove(earnerId, (request.params as IdParams).badgeId);
+      await service.remove(earnerId, request.params.badgeId);
       return reply.code(204).send();
     },
 
-    getBadgeImage: async (request: FastifyRequest, reply: FastifyReply) => {
+    getBadgeImage: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const image = await service.image(earnerId, (request.params as IdParams).badgeId);
+      const image = await service.image(earnerId, request.params.badgeId);
       // SVG can carry script; even sanitized, it is served so that a browser runs nothing in it.
       reply.header('content-security-policy', IMAGE_CSP);
       reply.header('x-content-type-options', 'nosniff');
@@ -161,13 +147,13 @@ export function badgesHandlers(
       return reply.type(image.contentType).send(Buffer.from(image.bytes));
     },
 
-    getBakedBadge: async (request: FastifyRequest, reply: FastifyReply) => {
+    getBakedBadge: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const { format } = request.query as { format?: 'png' | 'svg' };
+      const { format } = request.query;
       const accept = request.headers.accept ?? '';
       const chosen =
         format ?? (accept.includes('image/svg+xml') && !accept.includes('image/png') ? 'svg' : 'png');
-      const baked = await service.baked(earnerId, (request.params as IdParams).badgeId, chosen);
+      const baked = await service.baked(earnerId, request.params.badgeId, chosen);
       reply.header('content-security-policy', IMAGE_CSP);
       reply.header('x-content-type-options', 'nosniff');
       reply.header('cache-control', 'private, no-store');
@@ -176,9 +162,9 @@ export function badgesHandlers(
       return reply.type(baked.contentType).send(Buffer.from(baked.bytes));
     },
 
-    reverifyBadge: async (request: FastifyRequest) => {
+    reverifyBadge: async (request) => {
       const { earnerId } = principalOf(request);
-      return service.reverify(earnerId, (request.params as IdParams).badgeId);
+      return service.reverify(earnerId, request.params.badgeId);
     },
   };
 }

@@ -9,7 +9,7 @@ import { type RawReader, timeParam } from '../../db/raw.ts';
 import type { RawWriter } from '../../db/raw-writes.ts';
 import type { Provider } from '../../db/url.ts';
 import type { components } from '../../generated/api.ts';
-import type { WithDates } from '../../http/operations.ts';
+import type { QueryOf, WithDates } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import {
@@ -33,7 +33,6 @@ import { currentStatus, type SharedBadgeStatus, statusReasonOf } from './shared-
 type Schemas = components['schemas'];
 
 export type BadgeStatus = SharedBadgeStatus;
-export type SortKey = 'issued' | '-issued' | 'added' | '-added' | 'name' | '-name';
 
 type BadgeDates = 'issuedOn' | 'expiresAt' | 'addedAt' | 'verifiedAt';
 /** A badge as lists show it (the contract's BadgeSummary), its dates kept as Dates. */
@@ -52,15 +51,9 @@ export interface PushOptions {
   replaceOlder?: boolean;
 }
 
-export interface ListQuery {
-  issuerId?: string;
-  status?: BadgeStatus;
-  groupId?: string;
-  q?: string;
-  sort: SortKey;
-  limit: number;
-  offset: number;
-}
+/** The list's filters, order and page, as listBadges takes them (defaults filled in). */
+export type ListQuery = QueryOf<'listBadges'>;
+export type SortKey = ListQuery['sort'];
 
 /** Adds a named section to a badge's detail (the groups module lists the groups holding it). */
 export type DetailSection = (earnerId: string, itemId: string) => Promise<unknown>;

@@ -1,12 +1,11 @@
 // HTTP handlers for share links (the earner's side) and for the public views: the shared
 // page (HTML or JSON), its images, the address check, oEmbed, the displayer API and the
 // statistics.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { RawReader } from '../../db/raw.ts';
 import { nextExpiry, type RenderedCache } from '../../db/revisions.ts';
-import type { components } from '../../generated/api.ts';
 import { principalOf } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import { IMAGE_CSP } from '../../http/security.ts';
@@ -15,8 +14,6 @@ import { negotiate } from './negotiate.ts';
 import { oembedHtml, PAGE_CSP, renderCheckResult, renderPage } from './page.ts';
 import type { SharingService } from './service.ts';
 import type { Statistics } from './statistics.ts';
-
-type Schemas = components['schemas'];
 
 /** Checks of an address per client and minute: enough for a person, too few to guess with. */
 export const RECIPIENT_CHECKS_PER_MINUTE = 10;
@@ -46,9 +43,10 @@ async function linkRevision(
   return row ? { earnerId: row.earnerId, revision: Number(row.revision) } : undefined;
 }
 
-function publicJson(reply: FastifyReply): FastifyReply {
+function publicJson<Reply extends FastifyReply>(reply: Reply): Reply {
   // Anyone may read public views from any site; no credentials are involved.
-  return reply.header('access-control-allow-origin', '*').type('application/json; charset=utf-8');
+  reply.header('access-control-allow-origin', '*').type('application/json; charset=utf-8');
+  return reply;
 }
 
 export function sharingHandlers({
@@ -65,7 +63,10 @@ export function sharingHandlers({
     return url.toString();
   };
 
-  /** A shared page in one of its forms, reused while nothing it shows has changed. */
+  /**
+   * A shared page in one of its forms, reused while nothing it shows has changed. The text is
+   * the operation's own rendering (its serializer's JSON, or the HTML page) and is sent as it is.
+   */
   const sendPage = async (reply: FastifyReply, token: string, type: (typeof PAGE_TYPES)[number]) => {
     // Revocation must take effect at once, so no cache may keep a copy.
     reply.header('cache-control', 'no-store');
@@ -102,25 +103,22 @@ export function sharingHandlers({
   };
 
   return {
-    listShareLinks: async (request: FastifyRequest, reply: FastifyReply) => {
-      const page = request.query as { limit: number; offset: number };
+    listShareLinks: async (request, reply) => {
+      const page = request.query;
       const { items, total } = await sharing.list(principalOf(request).earnerId, page);
       reply.header('x-total-count', String(total)).header('link', pageLinks('/v1/share-links', page, total));
       return { items };
     },
-    createShareLink: async (request: FastifyRequest, reply: FastifyReply) => {
-      const link = await sharing.create(
-        principalOf(request).earnerId,
-        request.body as Schemas['ShareLinkCreate'],
-      );
+    createShareLink: async (request, reply) => {
+      const link = await sharing.create(principalOf(request).earnerId, request.body);
       return reply.code(201).header('location', `/v1/share-links/${link.id}`).send(link);
     },
-    getShareLink: async (request: FastifyRequest) => {
-      const { shareLinkId } = request.params as { shareLinkId: string };
+    getShareLink: async (request) => {
+      const { shareLinkId } = request.params;
       return sharing.get(principalOf(request).earnerId, shareLinkId);
     },
-    deleteShareLink: async (request: FastifyRequest, reply: FastifyReply) => {
-      const { shareLinkId } = request.params as { shareLinkId: string };
+    deleteShareLink: async (request, reply) => {
+      const { shareLinkId } = request.params;
       await sharing.delete(principalOf(request).earnerId, shareLinkId);
       return reply.code(204).send();
     },
@@ -128,9 +126,9 @@ export function sharingHandlers({
     getSharedPage: {
       // Links shared on social networks come back with their tracking parameters appended.
       config: { ignoreUnknownQuery: true },
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const { token } = request.params as { token: string };
-        const { format } = request.query as { format?: 'html' | 'json' };
+      handler: async (request, reply) => {
+        const { token } = request.params;
+        const { format } = request.query;
         reply.header('vary', 'Accept');
         const type =
           format === 'json'
@@ -144,11 +142,10 @@ export function sharingHandlers({
       },
     },
 
-    getSharedPageJson: async (request: FastifyRequest, reply: FastifyReply) =>
-      sendPage(reply, (request.params as { token: string }).token, 'application/json'),
+    getSharedPageJson: async (request, reply) => sendPage(reply, request.params.token, 'application/json'),
 
-    getSharedImage: async (request: FastifyRequest, reply: FastifyReply) => {
-      const { token, position } = request.params as { token: string; position: number };
+    getSharedImage: async (request, reply) => {
+      const { token, position } = request.params;
       const image = await sharing.image(token, position);
       return reply
         .header('content-security-policy', IMAGE_CSP)
@@ -161,9 +158,9 @@ export function sharingHandlers({
 
     checkSharedRecipient: {
       config: { rateLimit: { max: RECIPIENT_CHECKS_PER_MINUTE, timeWindow: 60_000 } },
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const { token } = request.params as { token: string };
-        const { email } = request.body as Schemas['RecipientCheck'];
+      handler: async (request, reply) => {
+        const { token } = request.params;
+        const { email } = request.body;
         const fromForm = (request.headers['content-type'] ?? '').startsWith(
           'application/x-www-form-urlencoded',
         );
@@ -183,13 +180,8 @@ export function sharingHandlers({
       },
     },
 
-    getOembed: async (request: FastifyRequest, reply: FastifyReply) => {
-      const query = request.query as {
-        url: string;
-        format?: 'json' | 'xml';
-        maxwidth?: number;
-        maxheight?: number;
-      };
+    getOembed: async (request, reply) => {
+      const query = request.query;
       if (query.format === 'xml') throw new Problem('not_implemented', 'Only format=json is offered.');
       const token = sharing.tokenFromUrl(query.url);
       if (!token) throw new Problem('not_found', 'That URL is not a shared page of this service.');
@@ -204,11 +196,11 @@ export function sharingHandlers({
         html: oembedHtml(page),
         width: Math.min(query.maxwidth ?? OEMBED_WIDTH, OEMBED_WIDTH),
         height: Math.min(query.maxheight ?? OEMBED_HEIGHT, OEMBED_HEIGHT),
-      } satisfies Schemas['OembedResponse']);
+      });
     },
 
-    listDisplayerGroups: async (request: FastifyRequest, reply: FastifyReply) => {
-      const { handle } = request.params as { handle: string };
+    listDisplayerGroups: async (request, reply) => {
+      const { handle } = request.params;
       const earnerId = await handles.earnerIdForHandle(handle);
       // An unpublished handle and one nobody chose answer alike.
       if (!earnerId) throw new Problem('not_found', 'No one has published this handle.');
@@ -216,7 +208,7 @@ export function sharingHandlers({
       return publicJson(reply).send({ handle, items: await sharing.publishedGroups(earnerId) });
     },
 
-    getStatistics: async (_request: FastifyRequest, reply: FastifyReply) => {
+    getStatistics: async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
       return publicJson(reply).send(await statistics.current());
     },
