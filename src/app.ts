@@ -150,6 +150,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     holderKeyEncryptionKey: config.holderKeyEncryptionKey,
     now,
     log: app.log,
+    // Resolved per request: the badges and sharing modules are built below.
+    badgeDetails: (earnerId, ids) => badges.views.publicDetails(earnerId, ids),
+    shareLinkBadgeIds: (earnerId, shareLinkId) => sharing.service.badgeIdsOf(earnerId, shareLinkId),
   });
   const outbound =
     options.fetcher ??

@@ -58,6 +58,7 @@ export const CATALOGUE = {
   client_suspended: { status: 403, title: 'The operator has suspended this client' },
   verification_busy: { status: 503, title: 'Too many badges are being verified right now' },
   holder_key_unavailable: { status: 503, title: 'The holder key cannot be used right now' },
+  presentation_unavailable: { status: 422, title: 'None of these badges can be presented this way' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

@@ -61,6 +61,7 @@ const REVIEWED: Record<string, 'public' | 'session' | 'fresh' | 'operator' | 'is
   exportAccount: 'session',
   listHolderDids: 'profile:read',
   createHolderDid: 'profile:write',
+  createPresentation: 'shares:write',
   operatorDeleteAccount: 'operator',
   listOperatorReports: 'operator',
   resolveOperatorReport: 'operator',

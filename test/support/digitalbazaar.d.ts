@@ -4,3 +4,5 @@ declare module '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 declare module '@digitalbazaar/ecdsa-sd-2023-cryptosuite';
 declare module '@digitalbazaar/data-integrity';
 declare module 'jsonld-signatures';
+declare module '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+declare module '@digitalbazaar/vc';

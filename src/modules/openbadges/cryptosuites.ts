@@ -2,7 +2,7 @@ import { createHash, createHmac, verify as cryptoVerify, type KeyObject } from '
 import { decode as cborDecode } from 'cborg';
 import jsonld from 'jsonld';
 import { documentLoader } from './jsonld-loader.ts';
-import { base58btcDecode, publicKeyFromMulticodec } from './multikey.ts';
+import { base58btcDecode, base58btcEncode, publicKeyFromMulticodec } from './multikey.ts';
 import { isRecord, type JsonRecord, str } from './util.ts';
 
 // Linked-data proofs: given a credential, one of its proofs and the public key the verification method
@@ -390,4 +390,39 @@ export async function verifyProof(doc: JsonRecord, proof: JsonRecord, key: KeyOb
       return no(`the credential cannot be canonicalized: ${err.message}`);
     return no(`the proof cannot be checked: ${(err as Error).message.slice(0, 200)}`);
   }
+}
+
+export interface Eddsa2022ProofOptions {
+  verificationMethod: string;
+  proofPurpose: 'authentication' | 'assertionMethod';
+  /** When the proof is made, as an XML date-time. */
+  created: string;
+  challenge?: string;
+  domain?: string;
+}
+
+/**
+ * Secures `doc` with an eddsa-rdfc-2022 Data Integrity proof, canonicalized exactly as this
+ * module verifies one (the bundled contexts, safe mode): the proof options under the document's
+ * context, hashed, then the document, hashed, and the pair signed by `sign` (Ed25519).
+ */
+export async function addEddsaRdfc2022Proof(
+  doc: JsonRecord,
+  options: Eddsa2022ProofOptions,
+  sign: (data: Uint8Array) => Promise<Uint8Array>,
+): Promise<JsonRecord> {
+  const proof: JsonRecord = {
+    type: 'DataIntegrityProof',
+    cryptosuite: 'eddsa-rdfc-2022',
+    created: options.created,
+    verificationMethod: options.verificationMethod,
+    proofPurpose: options.proofPurpose,
+    ...(options.challenge === undefined ? {} : { challenge: options.challenge }),
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
+  };
+  const unsecured = withoutProof(doc);
+  const configHash = digest('sha256', await canonize({ ...proof, '@context': doc['@context'] }));
+  const docHash = digest('sha256', await canonize(unsecured));
+  const signature = await sign(Buffer.concat([configHash, docHash]));
+  return { ...unsecured, proof: { ...proof, proofValue: `z${base58btcEncode(signature)}` } };
 }

@@ -1,7 +1,9 @@
 // Open Badges engine: reads badges of every version (0.5 to 3.0) from URLs, JSON, signed tokens and baked
 // images, verifies them (hosting, signatures, proofs, revocation, dates, recipient) and normalizes them.
 // Pure domain code: outbound HTTP only through the injected fetcher, time only through the injected clock.
+
 export { CHECK_CODES, type CheckCode, UNCHECKED_CODES } from './checks.ts';
+export { addEddsaRdfc2022Proof, type Eddsa2022ProofOptions } from './cryptosuites.ts';
 export { FetchError, OpenBadgesInputError, UNREACHABLE_MESSAGE } from './errors.ts';
 export { createSafeFetcher, type SafeFetcherOptions } from './fetcher.ts';
 export { createHttpCache, type HttpCache, type HttpCacheOptions } from './http-cache.ts';

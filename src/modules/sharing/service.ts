@@ -154,6 +154,14 @@ export class SharingService {
     return this.view(row);
   }
 
+  /** The badges the earner's link publishes, in its order, or a 404 problem for another's link. */
+  async badgeIdsOf(earnerId: string, id: string): Promise<string[]> {
+    const row = await this.prisma.shareLink.findFirst({ where: { id, earnerId } });
+    if (!row) throw new Problem('not_found', 'No such share link.');
+    if (row.groupId) return (await this.groups.badgeIds(earnerId, row.groupId)) ?? [];
+    return row.itemId ? [row.itemId] : [];
+  }
+
   async delete(earnerId: string, id: string): Promise<void> {
     const { count } = await this.prisma.shareLink.deleteMany({ where: { id, earnerId } });
     if (count === 0) throw new Problem('not_found', 'No such share link.');
