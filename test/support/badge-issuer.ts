@@ -5,9 +5,10 @@
 import { createHash, sign as cryptoSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32, deflateSync, gzipSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { CompactSign, type CryptoKey, exportJWK, exportSPKI, generateKeyPair } from 'jose';
 import jsonld from 'jsonld';
+import { PNG_SIGNATURE, pngChunk } from '../../src/modules/openbadges/index.ts';
 import { documentLoader } from '../../src/modules/openbadges/jsonld-loader.ts';
 
 type Served = { status: number; body: string | Uint8Array; type: string };
@@ -16,15 +17,6 @@ export interface AssertionOptions {
   name?: string;
   issuedOn?: string;
   expires?: string;
-}
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
 }
 
 /** A valid 1x1 PNG, optionally with extra chunks after IHDR. */
@@ -36,11 +28,11 @@ export function tinyPng(extra: Buffer[] = []): Uint8Array {
   ihdr[9] = 6;
   return new Uint8Array(
     Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', ihdr),
+      PNG_SIGNATURE,
+      pngChunk('IHDR', ihdr),
       ...extra,
-      chunk('IDAT', deflateSync(Buffer.from([0, 255, 0, 0, 255]))),
-      chunk('IEND', Buffer.alloc(0)),
+      pngChunk('IDAT', deflateSync(Buffer.from([0, 255, 0, 0, 255]))),
+      pngChunk('IEND', Buffer.alloc(0)),
     ]),
   );
 }
@@ -49,7 +41,7 @@ export function tinyPng(extra: Buffer[] = []): Uint8Array {
 export function zipBombPng(): Uint8Array {
   const bomb = deflateSync(Buffer.alloc(64 * 1024 * 1024, 0x41), { level: 9 });
   const data = Buffer.concat([Buffer.from('openbadges', 'latin1'), Buffer.from([0, 1, 0, 0, 0]), bomb]);
-  return tinyPng([chunk('iTXt', data)]);
+  return tinyPng([pngChunk('iTXt', data)]);
 }
 
 export const PLAIN_SVG =

@@ -2,17 +2,9 @@
 // (groups, sharing) without going through ingestion: realistic rows, with an image and each
 // status a stored badge can have.
 import { createHash, randomUUID } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
-
-function chunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
+import { PNG_SIGNATURE, pngChunk } from '../../src/modules/openbadges/index.ts';
 
 /** A small opaque PNG of one colour; `text` adds an iTXt chunk (what baking does). */
 export function solidPng(
@@ -27,16 +19,16 @@ export function solidPng(
   ihdr[9] = 2;
   const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: size }, () => rgb).flat())]);
   const raw = Buffer.concat(Array.from({ length: size }, () => row));
-  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr)];
+  const parts = [PNG_SIGNATURE, pngChunk('IHDR', ihdr)];
   if (text) {
     parts.push(
-      chunk(
+      pngChunk(
         'iTXt',
         Buffer.concat([Buffer.from(`${text.keyword}\0\0\0\0\0`, 'latin1'), Buffer.from(text.text)]),
       ),
     );
   }
-  parts.push(chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0)));
+  parts.push(pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', Buffer.alloc(0)));
   return Buffer.concat(parts);
 }
 

@@ -1,17 +1,9 @@
 // Plain images to bake a badge into when the badge came without an image of the requested type.
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { PNG_SIGNATURE, pngChunk } from '../openbadges/index.ts';
 
 const SIZE = 64;
 let png: Uint8Array | undefined;
-
-function chunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
 
 /** A 64x64 opaque PNG in one colour, built once. */
 export function placeholderPng(): Uint8Array {
@@ -26,10 +18,10 @@ export function placeholderPng(): Uint8Array {
   const pixels = Buffer.concat(Array.from({ length: SIZE }, () => row));
   png = new Uint8Array(
     Buffer.concat([
-      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-      chunk('IHDR', header),
-      chunk('IDAT', deflateSync(pixels)),
-      chunk('IEND', Buffer.alloc(0)),
+      PNG_SIGNATURE,
+      pngChunk('IHDR', header),
+      pngChunk('IDAT', deflateSync(pixels)),
+      pngChunk('IEND', Buffer.alloc(0)),
     ]),
   );
   return png;

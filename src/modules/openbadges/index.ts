@@ -10,7 +10,7 @@ export { createHttpCache, type HttpCache, type HttpCacheOptions } from './http-c
 export { createKeyCache } from './key-cache.ts';
 export { DEFAULT_VERIFY_LIMITS, type VerifyLimits } from './limits.ts';
 export { base58btcDecode, base58btcEncode } from './multikey.ts';
-export { bakePng, unbakePng } from './png.ts';
+export { bakePng, PNG_SIGNATURE, pngChunk, unbakePng } from './png.ts';
 export {
   hashRecipient,
   matchRecipient,

@@ -148,13 +148,15 @@ export function assertPng(bytes: Uint8Array, limits: PngLimits = DEFAULT_PNG_LIM
   readChunks(bytes, limits);
 }
 
-function makeChunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(Buffer.from(type, 'latin1'), 4);
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/** One PNG chunk: the data's length, the type, the data, and the CRC of type and data. */
+export function pngChunk(type: string, data: Uint8Array): Buffer {
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(type, 4, 'latin1');
   out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  out.writeUInt32BE(crc32(out.subarray(4, 8 + data.length)), 8 + data.length);
   return out;
 }
 
@@ -180,7 +182,7 @@ export function bakePng(png: Uint8Array, payload: string, version: '2.0' | '3.0'
       if (kw === PNG_KEYWORD_V2 || kw === PNG_KEYWORD_V3) continue;
     }
     parts.push(raw);
-    if (c.type === 'IHDR') parts.push(makeChunk('iTXt', data));
+    if (c.type === 'IHDR') parts.push(pngChunk('iTXt', data));
   }
   return new Uint8Array(Buffer.concat(parts));
 }

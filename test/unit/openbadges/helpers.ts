@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32, deflateSync } from 'node:zlib';
+import { deflateSync } from 'node:zlib';
+import { PNG_SIGNATURE, pngChunk } from '../../../src/modules/openbadges/index.ts';
 
 export interface LocalServer {
   origin: string;
@@ -32,16 +33,7 @@ export async function startServer(
   };
 }
 
-export function pngChunk(type: string, data: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-  return Buffer.concat([head, data, crc]);
-}
-
-export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export { PNG_SIGNATURE, pngChunk } from '../../../src/modules/openbadges/index.ts';
 
 /** A valid 1×1 RGBA PNG, optionally with extra chunks between IHDR and IDAT. */
 export function makePng(extra: Buffer[] = []): Uint8Array {
