@@ -4,6 +4,9 @@
 // (`same-origin` referrer policy): under `no-referrer`, Chromium sends `Origin: null`.
 import { createHash } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
+import { escapeHtml } from './html.ts';
+
+export { escapeHtml } from './html.ts';
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;color:#1a1a1a}
 img{max-width:96px;max-height:96px}ul{padding-left:1.2rem}li{margin:.3rem 0}
@@ -11,15 +14,6 @@ div.choices form{display:inline}button{font-size:1rem;padding:.5rem 1.2rem;margi
 label{display:block;margin:.8rem 0 .3rem}input[type=email],input[type=text],input[type=number]{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}
 .muted{color:#555;font-size:.9rem}.error{color:#9b1c1c}`;
 const STYLE_HASH = `'sha256-${createHash('sha256').update(STYLE, 'utf8').digest('base64')}'`;
-
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 export function layout(title: string, body: string): string {
   return `<!doctype html>

@@ -2,7 +2,7 @@
 // Open Graph and Twitter card tags, and styled by one inline stylesheet allowed by its hash in
 // a Content-Security-Policy that allows no script at all.
 import { createHash } from 'node:crypto';
-import { html, Safe } from './html.ts';
+import { html, Safe } from '../../http/html.ts';
 import type { SharedBadgeView, SharedPageView } from './service.ts';
 
 const CSS = `

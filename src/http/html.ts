@@ -1,6 +1,6 @@
-// A tiny HTML template: every interpolated value is escaped unless it is already a Safe
-// fragment built by this same function, so user data (badge names, descriptions, issuer
-// names) can never become markup.
+// HTML escaping for every page the service renders, and a tiny template on it: every
+// interpolated value is escaped unless it is already a Safe fragment built by this same
+// function, so user data (badge names, descriptions, issuer names) can never become markup.
 
 export class Safe {
   constructor(readonly html: string) {}
