@@ -1,7 +1,7 @@
 // Accounts: earners, their e-mail addresses, password-less sign-in (e-mailed links and OIDC ID
 // tokens), sessions and personal access tokens, the age gate, export and deletion. Other
 // modules use AccountsService to learn an earner's addresses and to join the export/deletion.
-import { createHash, timingSafeEqual } from 'node:crypto';
+
 import formbody from '@fastify/formbody';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
@@ -16,6 +16,7 @@ import type { Db } from './db.ts';
 import { OidcVerifier } from './oidc.ts';
 import { pageHandlers } from './page-routes.ts';
 import { accountsHandlers } from './routes.ts';
+import { hashSecret, sameHash } from './secrets.ts';
 import { AccountsService, type ExportSection } from './service.ts';
 import { Sessions } from './sessions.ts';
 import { SignIn } from './sign-in.ts';
@@ -23,8 +24,8 @@ import { SignIn } from './sign-in.ts';
 export { TOKEN_SCOPES } from './access-tokens.ts';
 export type { Tx } from './db.ts';
 export { PublicHandles } from './public-handles.ts';
-export { newId } from './secrets.ts';
-export type { DeletionStep, ExportSection } from './service.ts';
+export { hashSecret, newId, newSecret, sameHash } from './secrets.ts';
+export type { ExportSection } from './service.ts';
 export { AccountsService, normalizeAddress } from './service.ts';
 export { requesterOf } from './sign-in.ts';
 
@@ -64,13 +65,13 @@ export function sessionCookieName(config: Config): string {
   return config.publicUrl.protocol === 'https:' ? '__Host-backpack_session' : 'backpack_session';
 }
 
-/** Compares hashes in constant time, so that response timing says nothing about the secret. */
+/** The operator's token is configured as its SHA-256 (hex), and compared as secrets are. */
 function operatorCheck(expectedSha256: string | undefined): ((secret: string) => boolean) | undefined {
   if (!expectedSha256) return undefined;
-  const expected = Buffer.from(expectedSha256, 'hex');
+  const expected = expectedSha256.toLowerCase();
   return (secret) => {
     if (secret.length === 0 || secret.length > 512) return false;
-    return timingSafeEqual(createHash('sha256').update(secret, 'utf8').digest(), expected);
+    return sameHash(hashSecret(secret), expected);
   };
 }
 

@@ -71,8 +71,6 @@ export interface AccountExport {
 
 /** A module's share of the export: a list of plain objects about the earner. */
 export type ExportSection = (earnerId: string) => Promise<Record<string, unknown>[]>;
-/** A module's share of deletion, run inside the deletion's transaction, before the earner row goes. */
-export type DeletionStep = (tx: Tx, earnerId: string) => Promise<void>;
 
 const ADDRESS_SELECT = {
   id: true,
@@ -101,7 +99,6 @@ function addressView(row: {
 
 export class AccountsService {
   private readonly exportSections = new Map<string, ExportSection>();
-  private readonly deletionSteps = new Map<string, DeletionStep>();
   private sessions?: Sessions;
   private accessTokens?: AccessTokens;
 
@@ -342,12 +339,6 @@ export class AccountsService {
     this.exportSections.set(name, section);
   }
 
-  /** Registers a module's rows that are not removed by the cascade from the earner row. */
-  addDeletionStep(name: string, step: DeletionStep): void {
-    if (this.deletionSteps.has(name)) throw new Error(`deletion step "${name}" is registered already`);
-    this.deletionSteps.set(name, step);
-  }
-
   /** `subject` names what the action was on when it is not the earner (a client, a report...). */
   async recordOperatorAction(
     earnerId: string | null,
@@ -416,7 +407,6 @@ export class AccountsService {
   async deleteEarner(earnerId: string, also?: (tx: Tx) => Promise<void>): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const addresses = await tx.emailAddress.findMany({ where: { earnerId }, select: { address: true } });
-      for (const step of this.deletionSteps.values()) await step(tx, earnerId);
       await tx.signInCode.deleteMany({ where: { address: { in: addresses.map((a) => a.address) } } });
       await tx.earner.delete({ where: { id: earnerId } });
       if (also) await also(tx);

@@ -1,10 +1,10 @@
 // The original Mozilla Backpack Connect routes, kept for platforms that still speak them:
 // issue a badge, and read the earner's hashed identity. Errors answer as `{ message }`.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
-import type { BadgeInput } from '../openbadges/index.ts';
+import { type BadgeInput, hashRecipient } from '../openbadges/index.ts';
 import { failureOf, type IssuerRoutesDeps, issuerContext, JWS } from './issuer-shared.ts';
 
 function backpackConnectErrors(err: FastifyError | Problem, _request: FastifyRequest, reply: FastifyReply) {
@@ -46,10 +46,7 @@ export function backpackConnectHandlers(deps: IssuerRoutesDeps): OperationHandle
         const email = await accounts.primaryAddress(grantOf(request).earnerId);
         if (!email) throw new Problem('not_found', 'The earner has no verified address.');
         const salt = randomBytes(8).toString('hex');
-        const digest = createHash('sha256')
-          .update(email + salt, 'utf8')
-          .digest('hex');
-        return { recipient: `sha256$${digest}`, salt, type: 'email' };
+        return { recipient: hashRecipient(email, 'sha256', salt), salt, type: 'email' };
       },
     },
   };

@@ -2,12 +2,13 @@
 // grants (the earner's consent), single-use codes and rotating token families. Every secret is
 // stored as a SHA-256; every "use once" is a conditional update, so that two concurrent uses
 // cannot both succeed.
+import { createHash } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
 import { type RawReader, toDate } from '../../db/raw.ts';
 import { Problem } from '../../http/problems.ts';
+import { hashSecret, newId, newSecret, sameHash } from '../accounts/index.ts';
 import { imitatesService } from './client-names.ts';
 import { FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
-import { hashSecret, newId, newSecret, pkceChallenge, sameHash } from './secrets.ts';
 
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -669,6 +670,11 @@ export class OAuthServer {
 
 export function validChallenge(challenge: string): boolean {
   return CHALLENGE.test(challenge);
+}
+
+/** RFC 7636 S256: BASE64URL(SHA256(ASCII(code_verifier))). */
+export function pkceChallenge(verifier: string): string {
+  return createHash('sha256').update(verifier, 'ascii').digest('base64url');
 }
 
 function toClient(row: {

@@ -1,13 +1,14 @@
 // Share links: the earner publishes a group or one badge at an unguessable URL. Public views
 // are built here from the groups and badges services (never their tables); the earner shows
 // only as a salted hash of the address each badge was awarded to, with the link's own salt.
-import { createHash, randomUUID as newId, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
 import type { components } from '../../generated/api.ts';
 import { Problem } from '../../http/problems.ts';
-import type { AccountsService } from '../accounts/index.ts';
+import { type AccountsService, newId, newSecret } from '../accounts/index.ts';
 import type { BadgePublicDetail, SharedBadgeViews } from '../badges/index.ts';
 import type { GroupsService } from '../groups/index.ts';
+import { hashRecipient } from '../openbadges/index.ts';
 import { publicImage } from './public-image.ts';
 
 type Schemas = components['schemas'];
@@ -36,9 +37,7 @@ export interface PublicShare {
 
 /** `sha256$hex` of the lower-case address followed by the salt, as Open Badges 2.0 hashes. */
 export function hashedIdentity(address: string, salt: string): string {
-  return `sha256$${createHash('sha256')
-    .update(address.trim().toLowerCase() + salt, 'utf8')
-    .digest('hex')}`;
+  return hashRecipient(address.trim().toLowerCase(), 'sha256', salt);
 }
 
 function decodeSegments(text: string): string[] {
@@ -120,7 +119,7 @@ export class SharingService {
       data: {
         id: newId(),
         // 256 random bits: the link is the only secret between the earner and its viewers.
-        token: randomBytes(32).toString('base64url'),
+        token: newSecret(32),
         earnerId,
         groupId: input.groupId ?? null,
         itemId: input.groupId === undefined ? (input.badgeId ?? null) : null,
