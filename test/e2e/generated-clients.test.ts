@@ -41,6 +41,8 @@ interface Journey {
   group: { badges: { id: string; name: string }[] };
   shared: { badges: { name: string }[] };
   exported: { addresses: { email: string }[]; sections: Record<string, unknown[]> };
+  holderDids: { did: string; method: string }[];
+  presentationStatus: number;
 }
 
 /** The violations Prism reported, one entry per exchange that had any. */
@@ -222,6 +224,11 @@ describe('clients generated from openapi.yaml', () => {
     expect(seen.group.badges.map((b) => b.name)).toEqual(['Baked badge', 'First', 'Second', 'Third']);
     expect(seen.shared.badges.map((b) => b.name)).toEqual(['Baked badge', 'First', 'Second', 'Third']);
     expect(seen.exported.sections.badges).toHaveLength(4);
+    expect(seen.holderDids.map((d) => d.method)).toEqual(['did:jwk']);
+    expect(seen.presentationStatus).toBe(422);
+    expect(seen.exported.sections.holderDids).toEqual([
+      expect.objectContaining({ did: seen.holderDids[0]?.did, publicKeyMultibase: expect.any(String) }),
+    ]);
     expect(seen.exported.addresses.map((a) => a.email)).toEqual([email]);
     // The account is gone, and the browser holds no session any more.
     expect(await db.prisma.emailAddress.count({ where: { address: email } })).toBe(0);

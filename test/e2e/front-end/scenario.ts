@@ -25,6 +25,9 @@ export interface Journey {
   group: api.GroupDetail;
   shared: api.SharedPage;
   exported: api.AccountExport;
+  holderDids: api.HolderDid[];
+  /** What asking for a presentation of the shared group answered (its badges are OB 2.0). */
+  presentationStatus: number;
 }
 
 class UnexpectedAnswer extends Error {
@@ -90,6 +93,18 @@ export async function journey(world: World): Promise<Journey> {
   const shared = await api.getSharedPageJson(share.data.token);
   if (shared.status !== 200) throw new UnexpectedAnswer('getSharedPageJson', shared);
 
+  const made = await api.createHolderDid({ method: 'did:jwk' });
+  if (made.status !== 201) throw new UnexpectedAnswer('createHolderDid', made);
+  const holderDids = await api.listHolderDids();
+  if (holderDids.status !== 200) throw new UnexpectedAnswer('listHolderDids', holderDids);
+  const presented = await api.createPresentation({
+    shareLinkId: share.data.id,
+    format: 'jwt_vp',
+    challenge: 'front-end-nonce',
+    holderDid: made.data.did,
+  });
+  if (presented.status !== 422) throw new UnexpectedAnswer('createPresentation', presented);
+
   const exported = await api.exportAccount();
   if (exported.status !== 200) throw new UnexpectedAnswer('exportAccount', exported);
 
@@ -104,5 +119,7 @@ export async function journey(world: World): Promise<Journey> {
     group: filled.data,
     shared: shared.data,
     exported: exported.data,
+    holderDids: holderDids.data.items,
+    presentationStatus: presented.status,
   };
 }
