@@ -224,7 +224,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   accounts.addExportSection('connectedIssuers', connect.exportSection);
   accounts.addExportSection('holderDids', wallet.exportSection);
   scheduler.register(connect.retentionJob);
-  const privacy = createPrivacy({ accounts: accounts.service, reports: connect.reports });
+  const privacy = createPrivacy({
+    prisma: db.prisma,
+    accounts: accounts.service,
+    reports: connect.reports,
+    mailer: mail.mailer,
+    now,
+    log: app.log,
+    noticeMailsPerMinute: config.noticeMailsPerMinute,
+  });
+  scheduler.register(privacy.noticesJob);
+  accounts.addExportSection('notices', privacy.exportSection);
   const services: Services = { accounts, mail, scheduler, badges, connect, groups, sharing, wallet, privacy };
   app.decorate('services', services);
 

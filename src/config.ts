@@ -80,6 +80,8 @@ export interface Config {
   uploadBytesPerAccountPerHour: number;
   verificationMailsPerAccountPerHour: number;
   verificationMailsPerHour: number;
+  /** Operator notice mails sent per minute, over every instance. */
+  noticeMailsPerMinute: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
   production: boolean;
   /** No mail at all (sign-in by OIDC only); needed to start in production without SMTP_URL. */
@@ -622,6 +624,14 @@ export const SETTINGS = {
     default: '500',
     expected: 'an integer from 1 to 1000000',
     parse: integer(1, 1_000_000),
+  },
+  noticeMailsPerMinute: {
+    variable: 'NOTICE_MAILS_PER_MINUTE',
+    description:
+      'Operator notice mails (policy changes, breaches, legal requests) the service sends per minute, over every instance; the rest wait in the queue.',
+    default: '60',
+    expected: 'an integer from 1 to 10000',
+    parse: integer(1, 10_000),
   },
   production: {
     variable: 'NODE_ENV',

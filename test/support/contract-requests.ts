@@ -46,6 +46,15 @@ export const FIXTURES: Record<string, Fixture> = {
   },
   clientId: async (owner, server) =>
     (await connectPlatform(server, owner, SCOPES.assertionCreate)).platform.client.client_id,
+  noticeId: async (owner, server) =>
+    (
+      await server.app.services.privacy.notices.create({
+        kind: 'policy_change',
+        subject: 'A notice',
+        text: 'Its text.',
+        email: owner.addresses[0] as string,
+      })
+    ).id,
   reportId: async (owner, server) => {
     const clientId = await FIXTURES.clientId?.(owner, server);
     await server.app.services.connect.oauth.report({

@@ -177,6 +177,17 @@ export class AccountsService {
     return row?.earnerId ?? null;
   }
 
+  /** Earner ids in id order after `after`, `limit` at a time (to reach every earner in batches). */
+  async earnerIds(after: string | null, limit: number): Promise<string[]> {
+    const rows = await this.prisma.earner.findMany({
+      where: after === null ? {} : { id: { gt: after } },
+      select: { id: true },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+    return rows.map((r) => r.id);
+  }
+
   /** The address the service writes to: the primary one. */
   async primaryAddress(earnerId: string): Promise<string | null> {
     const row = await this.prisma.emailAddress.findFirst({

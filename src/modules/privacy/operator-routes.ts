@@ -3,11 +3,13 @@
 // through the accounts service, which owns the audit.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { components } from '../../generated/api.ts';
+import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/contract.ts';
 import { sendPageHeaders } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { PlatformReports, PlatformView, ReportStatus, ReportView } from '../connect/index.ts';
+import type { Notices, NoticeView } from './notices.ts';
 
 type Schemas = components['schemas'];
 type Page = { limit: number; offset: number };
@@ -33,11 +35,16 @@ function platformJson(view: PlatformView): Schemas['OperatorPlatform'] {
   };
 }
 
+function noticeJson(view: NoticeView): Schemas['OperatorNotice'] {
+  return { ...view, createdAt: view.createdAt.toISOString() };
+}
+
 export function operatorHandlers(deps: {
   accounts: AccountsService;
   reports: PlatformReports;
+  notices: Notices;
 }): OperationHandlers {
-  const { accounts, reports } = deps;
+  const { accounts, reports, notices } = deps;
   const record = (action: string, reason: string, subject: string) =>
     accounts.recordOperatorAction(null, action, reason, undefined, subject);
 
@@ -100,6 +107,39 @@ export function operatorHandlers(deps: {
       await record('reinstate_client', reason, `connect_client:${clientId}`);
       request.log.info({ operatorAction: 'reinstate_client' }, 'operator reinstated a client');
       return platformJson(view);
+    },
+
+    createOperatorNotice: async (request: FastifyRequest, reply: FastifyReply) => {
+      operatorOnly(request);
+      const body = request.body as Schemas['NoticeCreate'];
+      const view = await notices.create(body);
+      await record('send_notice', `${body.kind}: ${body.subject}`, `notice:${view.id}`);
+      request.log.info(
+        { operatorAction: 'send_notice', kind: body.kind, recipients: view.deliveries.queued },
+        'operator queued a notice',
+      );
+      return reply.code(202).header('location', `/v1/operator/notices/${view.id}`).send(noticeJson(view));
+    },
+
+    getOperatorNotice: async (request: FastifyRequest) => {
+      operatorOnly(request);
+      const { noticeId } = request.params as { noticeId: string };
+      const view = await notices.get(noticeId);
+      if (!view) throw new Problem('not_found', 'No such notice.');
+      return noticeJson(view);
+    },
+
+    listNotices: async (request: FastifyRequest, reply: FastifyReply) => {
+      const page = request.query as Page;
+      const { items, total } = await notices.forEarner(principalOf(request).earnerId, page);
+      sendPageHeaders(reply, '/v1/notices', page, total);
+      return {
+        items: items.map((n) => ({
+          ...n,
+          createdAt: n.createdAt.toISOString(),
+          deliveredAt: n.deliveredAt?.toISOString() ?? null,
+        })),
+      };
     },
 
     listOperatorActions: async (request: FastifyRequest, reply: FastifyReply) => {
