@@ -9,6 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import type { FastifyInstance, FastifySchema, RouteOptions, RouteShorthandOptions } from 'fastify';
 import openapiGlue from 'fastify-openapi-glue';
 import { parse as parseYaml } from 'yaml';
+import type { components } from '../generated/api.ts';
 import type { OperationHandlers } from './operations.ts';
 
 export const CONTRACT_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta.url));
@@ -74,6 +75,21 @@ export function loadContract(path = CONTRACT_PATH): Contract {
   const contract = { document, yaml, json: JSON.stringify(document), operations };
   if (path === CONTRACT_PATH) cached = contract;
   return contract;
+}
+
+/**
+ * The values of an enum schema of the contract, typed as the generated types name them: code
+ * that needs them at run time reads them here instead of keeping a copy.
+ */
+export function contractEnum<Name extends keyof components['schemas']>(
+  name: Name,
+  contract = loadContract(),
+): readonly components['schemas'][Name][] {
+  const schemas = (contract.document.components as { schemas?: Record<string, { enum?: unknown[] }> })
+    ?.schemas;
+  const values = schemas?.[name]?.enum;
+  if (!values) throw new Error(`openapi.yaml has no enum schema ${name}`);
+  return values as components['schemas'][Name][];
 }
 
 /**

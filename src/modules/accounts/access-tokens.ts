@@ -1,29 +1,27 @@
 // Personal access tokens: `bpk_` + random secret; stored as a hash with scopes and expiry.
+import type { components } from '../../generated/api.ts';
 import type { Principal } from '../../http/auth.ts';
+import { contractEnum } from '../../http/contract.ts';
 import { Problem } from '../../http/problems.ts';
 import type { Db } from './db.ts';
 import { hashSecret, newId, newSecret } from './secrets.ts';
 
 export const TOKEN_PREFIX = 'bpk_';
 
-/** Scopes a personal access token can carry. */
-export const TOKEN_SCOPES = [
-  'profile:read',
-  'profile:write',
-  'badges:read',
-  'badges:write',
-  'groups:read',
-  'groups:write',
-  'shares:read',
-  'shares:write',
-] as const;
+export type TokenScope = components['schemas']['TokenScope'];
+
+/** Scopes a personal access token can carry: the contract's TokenScope enum. */
+export const TOKEN_SCOPES = contractEnum('TokenScope');
+
+/** Scopes as stored: the ones the token was created with, which the contract checked then. */
+const storedScopes = (text: string) => text.split(' ').filter(Boolean) as TokenScope[];
 
 const TOUCH_INTERVAL_MS = 60_000;
 
 export interface AccessTokenView {
   id: string;
   name: string;
-  scopes: string[];
+  scopes: TokenScope[];
   createdAt: Date;
   lastUsedAt: Date | null;
   expiresAt: Date | null;
@@ -109,7 +107,7 @@ export class AccessTokens {
       }),
       this.prisma.accessToken.count({ where: { earnerId } }),
     ]);
-    return { items: rows.map((r) => ({ ...r, scopes: r.scopes.split(' ').filter(Boolean) })), total };
+    return { items: rows.map((r) => ({ ...r, scopes: storedScopes(r.scopes) })), total };
   }
 
   async get(earnerId: string, id: string): Promise<AccessTokenView | null> {
@@ -117,7 +115,7 @@ export class AccessTokens {
       where: { id, earnerId },
       select: { id: true, name: true, scopes: true, createdAt: true, lastUsedAt: true, expiresAt: true },
     });
-    return row ? { ...row, scopes: row.scopes.split(' ').filter(Boolean) } : null;
+    return row ? { ...row, scopes: storedScopes(row.scopes) } : null;
   }
 
   /** Revokes one of the earner's tokens; false when the earner has no such token. */

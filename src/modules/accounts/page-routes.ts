@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { BodyOf, OperationHandlers } from '../../http/operations.ts';
 import { sendPage } from '../../http/pages.ts';
 import { Problem } from '../../http/problems.ts';
 import {
@@ -43,13 +43,8 @@ const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width=
 
 const FORM_TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
-interface PageForm {
-  form_token?: string;
-  return_to?: string;
-  email?: string;
-  code?: string;
-  age?: string;
-}
+/** The sign-in page's form, as both of its posts take it. */
+type PageForm = BodyOf<'completeSignInFromPage'>;
 
 export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
   const { config, sessions, signIn, cookieName } = deps;
@@ -76,7 +71,7 @@ export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
    * A form post is the page's own when its token equals the cookie, and no browser named
    * another origin. `Origin: null` (a browser withholding it) is left to the token.
    */
-  const fromOwnPage = (request: FastifyRequest, body: PageForm): boolean => {
+  const fromOwnPage = (request: FastifyRequest, body: Partial<PageForm>): boolean => {
     const origin = request.headers.origin;
     if (typeof origin === 'string' && origin !== 'null' && origin !== config.publicUrl.origin) return false;
     const cookie = request.cookies[formCookie];
@@ -121,7 +116,8 @@ export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
 
   const pageErrors = (err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (err.validation) {
-      const body = (request.body ?? {}) as PageForm;
+      // A body that failed validation: nothing in it is taken for granted.
+      const body = (request.body ?? {}) as Partial<PageForm>;
       const ctx = context(request, reply, body.return_to);
       return sendPage(reply, 400, signInPage(ctx, { text: 'Please check what you typed.', error: true }));
     }
@@ -132,7 +128,7 @@ export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
     getSignInPage: {
       errorHandler: pageErrors,
       handler: async (request, reply) => {
-        const query = request.query as { return_to?: string };
+        const query = request.query;
         const ctx = context(request, reply, query.return_to);
         const secret = request.cookies[cookieName];
         const principal = secret ? await sessions.resolve(secret) : null;
@@ -150,7 +146,7 @@ export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
       config: signInLimit,
       errorHandler: pageErrors,
       handler: async (request, reply) => {
-        const body = request.body as PageForm;
+        const body = request.body;
         const ctx = context(request, reply, body.return_to);
         if (!fromOwnPage(request, body)) return refused(reply, ctx);
         const page = new URL('/sign-in', config.publicUrl);
@@ -169,7 +165,7 @@ export function pageHandlers(deps: PageRoutesDeps): OperationHandlers {
       config: signInLimit,
       errorHandler: pageErrors,
       handler: async (request, reply) => {
-        const body = request.body as PageForm;
+        const body = request.body;
         const ctx = context(request, reply, body.return_to);
         if (!fromOwnPage(request, body)) return refused(reply, ctx);
         const code = codeFromPaste(body.code ?? '');

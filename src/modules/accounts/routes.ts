@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { components } from '../../generated/api.ts';
 import { crossSite, principalOf } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import type { Mailer } from '../../mail/index.ts';
@@ -16,7 +16,6 @@ import { requesterOf, type SignedIn, type SignIn } from './sign-in.ts';
 import { coarseUserAgent } from './user-agent.ts';
 
 type Schemas = components['schemas'];
-type Page = { limit: number; offset: number };
 
 export interface RoutesDeps {
   config: Config;
@@ -54,7 +53,7 @@ function tokenJson(t: AccessTokenView): Schemas['AccessTokenInfo'] {
   return {
     id: t.id,
     name: t.name,
-    scopes: t.scopes as Schemas['TokenScope'][],
+    scopes: t.scopes,
     createdAt: iso(t.createdAt),
     lastUsedAt: isoOrNull(t.lastUsedAt),
     expiresAt: isoOrNull(t.expiresAt),
@@ -151,7 +150,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       config: signInLimit,
       handler: async (request, reply) => {
         refuseCrossSite(request);
-        const body = request.body as Schemas['EmailLinkRequest'];
+        const body = request.body;
         await signIn.requestLink(body.email, requesterOf(request));
         return reply.code(202).send({ status: 'accepted' });
       },
@@ -161,7 +160,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       config: signInLimit,
       handler: async (request, reply) => {
         refuseCrossSite(request);
-        const body = request.body as Schemas['EmailSignIn'];
+        const body = request.body;
         const result = await signIn.redeemLink(
           body.code,
           body.age,
@@ -177,7 +176,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       config: signInLimit,
       handler: async (request, reply) => {
         refuseCrossSite(request);
-        const body = request.body as Schemas['OidcSignIn'];
+        const body = request.body;
         const result = await signIn.withIdToken(
           body.provider,
           body.idToken,
@@ -191,7 +190,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
     listSessions: async (request, reply) => {
       const principal = principalOf(request);
       const current = principal.via === 'session' ? principal.credentialId : null;
-      const page = request.query as Page;
+      const page = request.query;
       const { items, total } = await sessions.list(principal.earnerId, current, page);
       reply.header('x-total-count', String(total)).header('link', pageLinks('/v1/sessions', page, total));
       return { items: items.map(sessionJson) };
@@ -213,7 +212,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     deleteSession: async (request, reply) => {
       const principal = sessionOnly(request);
-      const { sessionId } = request.params as { sessionId: string };
+      const { sessionId } = request.params;
       if (!(await sessions.revoke(principal.earnerId, sessionId))) {
         throw new Problem('not_found', 'The earner has no such session.');
       }
@@ -223,7 +222,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     listAccessTokens: async (request, reply) => {
       const principal = sessionOnly(request);
-      const page = request.query as Page;
+      const page = request.query;
       const { items, total } = await accessTokens.list(principal.earnerId, page);
       reply
         .header('x-total-count', String(total))
@@ -233,7 +232,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     createAccessToken: async (request, reply) => {
       const principal = sessionOnly(request);
-      const body = request.body as Schemas['AccessTokenCreate'];
+      const body = request.body;
       let expiresAt: Date | null = null;
       if (body.expiresAt) {
         expiresAt = new Date(body.expiresAt);
@@ -260,7 +259,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     deleteAccessToken: async (request, reply) => {
       const principal = sessionOnly(request);
-      const { tokenId } = request.params as { tokenId: string };
+      const { tokenId } = request.params;
       if (!(await accessTokens.revoke(principal.earnerId, tokenId))) {
         throw new Problem('not_found', 'The earner has no such token.');
       }
@@ -270,7 +269,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
     getProfile: async (request) => profileJson(await service.getProfile(principalOf(request).earnerId)),
 
     updateProfile: async (request) => {
-      const body = request.body as Schemas['ProfileUpdate'];
+      const body = request.body;
       return profileJson(await service.updateProfile(principalOf(request).earnerId, body));
     },
 
@@ -280,7 +279,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     addEmailAddress: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const body = request.body as Schemas['EmailAddressCreate'];
+      const body = request.body;
       const normalized = normalizeAddress(body.email);
       await codes.assertWithinLimit('verify_address', normalized, earnerId);
       const added = await service.addAddress(earnerId, normalized);
@@ -301,20 +300,20 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     updateEmailAddress: async (request) => {
       const { earnerId } = principalOf(request);
-      const { addressId } = request.params as { addressId: string };
+      const { addressId } = request.params;
       return addressJson(await service.makePrimary(earnerId, addressId));
     },
 
     deleteEmailAddress: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const { addressId } = request.params as { addressId: string };
+      const { addressId } = request.params;
       await service.removeAddress(earnerId, addressId);
       return reply.code(204).send();
     },
 
     sendAddressVerificationCode: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const { addressId } = request.params as { addressId: string };
+      const { addressId } = request.params;
       const address = await service.getAddress(earnerId, addressId);
       if (address.verified) throw new Problem('address_already_verified', 'The address is verified already.');
       await sendCode(
@@ -328,8 +327,8 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     verifyEmailAddress: async (request) => {
       const { earnerId } = principalOf(request);
-      const { addressId } = request.params as { addressId: string };
-      const body = request.body as Schemas['CodeSubmission'];
+      const { addressId } = request.params;
+      const body = request.body;
       const address = await service.getAddress(earnerId, addressId);
       if (address.verified) throw new Problem('address_already_verified', 'The address is verified already.');
       const code = await codes.find('verify_address', body.code);
@@ -358,7 +357,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
 
     deleteAccount: async (request, reply) => {
       const principal = sessionOnly(request);
-      const body = (request.body ?? {}) as Schemas['AccountDeletion'];
+      const body = request.body ?? {};
       const freshMs = config.deletionFreshnessMinutes * 60_000;
       const fresh =
         principal.authenticatedAt !== null &&
@@ -407,7 +406,7 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
     operatorDeleteAccount: async (request, reply) => {
       if (!request.operator)
         throw new Problem('unauthenticated', 'This operation needs the operator credential.');
-      const body = request.body as Schemas['OperatorAccountDeletion'];
+      const body = request.body;
       const earnerId = await service.earnerByVerifiedAddress(body.email);
       if (!earnerId) throw new Problem('not_found', 'No account has verified that address.');
       // The record keeps neither the address nor a link to the account that is gone.
