@@ -23,6 +23,9 @@ export const QUERY_DEFAULTS = {
   listSessions: ['limit', 'offset'],
   listAccessTokens: ['limit', 'offset'],
   listConnectedIssuers: ['limit', 'offset'],
+  listOperatorReports: ['limit', 'offset'],
+  listOperatorPlatforms: ['limit', 'offset'],
+  listOperatorActions: ['limit', 'offset'],
 } as const satisfies { [Op in OperationId]?: readonly (keyof QueryParameters<Op>)[] };
 
 type Defaulted<Op> = Op extends keyof typeof QUERY_DEFAULTS ? (typeof QUERY_DEFAULTS)[Op][number] : never;
