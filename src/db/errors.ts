@@ -30,6 +30,8 @@ const UNAVAILABLE_CODES = new Set([
   'P1010',
   'P1017',
   'P2024',
+  // No connection for a transaction within its wait (a pool busy with other transactions).
+  'P2028',
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
