@@ -113,7 +113,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     for (const method of [route.method].flat()) registeredRoutes.push({ method, url: route.url });
   });
 
-  const db = options.db ?? (await openDatabase(config.databaseUrl));
+  const db =
+    options.db ??
+    (await openDatabase(config.databaseUrl, {
+      onErasureError: (err) =>
+        app.log.error({ err }, 'deleted rows could not be erased from the database files'),
+    }));
   app.decorate('db', db);
   if (!options.db) app.addHook('onClose', () => db.close());
 
@@ -143,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now,
     mailer: mail.mailer,
     log: app.log,
+    erasure: db.erasure,
   });
   scheduler.register(accounts.retentionJob);
   const wallet = createWallet({
@@ -183,6 +189,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now,
     log: app.log,
     holderDids: (earnerId) => wallet.holderKeys.dids(earnerId),
+    erasure: db.erasure,
   });
   scheduler.register(badges.reverifyJob);
   accounts.addExportSection('badges', badges.exportSection);
@@ -215,7 +222,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     now,
     accounts: accounts.service,
     badges: badges.service,
-    pushed: new PushedBadges(db.prisma, now),
+    pushed: new PushedBadges(db.prisma, now, db.erasure),
     session: async (request) => {
       const secret = request.cookies[accounts.cookieName];
       return secret ? accounts.resolvers.session(secret) : null;

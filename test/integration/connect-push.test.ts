@@ -454,16 +454,18 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
     const earner = await createEarner(server.app);
     const { platform, tokens } = await connectPlatform(server, earner, V2);
     const first = await call(tokens.access_token, 'POST', '/ims/ob/v2p1/assertions', {
-      id: issuer.hosted(earner.addresses[0] as string, { name: 'Reported' }).url,
+      id: issuer.hosted(earner.addresses[0] as string, { name: `Reported ${earner.id}` }).url,
     });
     expect(first.status).toBe(201);
     const [item] = await items(earner.id);
+    const comment = `never asked, ${earner.id}`;
     await server.app.inject({
       method: 'POST',
       url: `/v1/pushed-badges/${item?.id}/rejection`,
       headers: { cookie: earner.session.cookie, origin: server.base },
-      payload: { report: true },
+      payload: { report: true, comment },
     });
+    expect(await server.app.db.prisma.connectReport.count({ where: { comment } })).toBe(1);
     // A consent page left open, unanswered.
     const auth = await authorizationUrl(server, platform, SCOPES.assertionCreate);
     expect((await fetch(auth.url, { headers: { cookie: earner.session.cookie } })).status).toBe(200);
@@ -475,10 +477,14 @@ describeEachDatabase('connect: issuer platforms push badges', (current) => {
     });
     expect(deleted.statusCode).toBe(204);
     expect(await findTraces(current().db, [earner.id, ...earner.addresses])).toEqual([]);
-    // The report about the platform stays, tied to no one.
+    // The report about the platform stays, tied to no one, without what the earner wrote or
+    // the badge they named (the earner id was in both, and findTraces found it nowhere).
     expect(
-      await server.app.db.prisma.connectReport.count({ where: { clientId: platform.client.client_id } }),
-    ).toBe(1);
+      await server.app.db.prisma.connectReport.findMany({
+        where: { clientId: platform.client.client_id },
+        select: { earnerId: true, badgeName: true, comment: true, issuerId: true },
+      }),
+    ).toEqual([{ earnerId: null, badgeName: '', comment: '', issuerId: expect.any(String) }]);
     expect((await call(tokens.access_token, 'GET', '/ims/ob/v2p1/profile')).status).toBe(401);
   });
 

@@ -5,6 +5,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
+import type { Erasure } from '../../db/erasure.ts';
 import type { RawReader } from '../../db/raw.ts';
 import type { CredentialResolvers } from '../../http/auth.ts';
 import type { ContractScope } from '../../http/contract.ts';
@@ -26,8 +27,8 @@ export { TOKEN_SCOPES } from './access-tokens.ts';
 export type { Tx } from './db.ts';
 export { PublicHandles } from './public-handles.ts';
 export { hashSecret, newId, newSecret, sameHash } from './secrets.ts';
-export type { ExportSection } from './service.ts';
-export { AccountsService, normalizeAddress } from './service.ts';
+export type { DeletionStep, ExportSection } from './service.ts';
+export { AccountsService, EARNER_TABLES, normalizeAddress } from './service.ts';
 export { requesterOf } from './sign-in.ts';
 
 /** E-mailed codes work this long: enough to switch to the mailbox, short enough to be stale soon. */
@@ -42,6 +43,8 @@ export interface AccountsDeps {
   now: () => Date;
   mailer: Mailer;
   log: FastifyBaseLogger;
+  /** Erases deleted accounts' bytes from the database files. */
+  erasure?: Erasure;
 }
 
 export interface AccountsModule {
@@ -76,8 +79,16 @@ function operatorCheck(expectedSha256: string | undefined): ((secret: string) =>
   };
 }
 
-export function createAccounts({ prisma, raw, config, now, mailer, log }: AccountsDeps): AccountsModule {
-  const service = new AccountsService(prisma, now, raw);
+export function createAccounts({
+  prisma,
+  raw,
+  config,
+  now,
+  mailer,
+  log,
+  erasure,
+}: AccountsDeps): AccountsModule {
+  const service = new AccountsService(prisma, now, raw, erasure);
   const sessions = new Sessions(
     prisma,
     { ttlMs: config.sessionTtlHours * 3_600_000, idleMs: config.sessionIdleHours * 3_600_000 },

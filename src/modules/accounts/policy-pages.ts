@@ -50,7 +50,15 @@ backpack holds about you as one file.</p>
 <h2>Deleting</h2>
 <p>You can delete one badge, all your badges, or your whole backpack. Deletion is immediate and cannot
 be undone: the rows, images, sessions, tokens, consents and share links go, and nothing left ties any
-data to you.</p>
+data to you. Reports you made about an issuer platform stay with the operator without your name, the
+badge's name or what you wrote. Within moments, the deleted bytes are also erased from the database's
+own files, not only hidden from its answers.</p>
+<p>What deletion cannot reach: copies made before it. Backups of the database keep what they held until
+the operator rotates them out; a PostgreSQL standby erases the bytes when it replays the same rewrite,
+but other copies (logical replicas, dumps) keep them until they are themselves deleted or rewritten;
+PostgreSQL's write-ahead log keeps its records of past changes until it recycles its segments (usually
+within a few checkpoints); and the disk under the database may keep freed blocks until they are
+reused.</p>
 <h2>How long we keep things</h2>
 <ul>
 <li>Sign-in links work once, for ${facts.codeTtlMinutes} minutes, and are purged soon after.</li>

@@ -1,6 +1,7 @@
 // The accounts service: earners, their profile and addresses, export and deletion. Other
 // modules ask it who an earner is and which addresses they have verified; they never read its
 // tables. They contribute to the export and to deletion through the registration points.
+import type { Erasure } from '../../db/erasure.ts';
 import { classifyDatabaseError } from '../../db/errors.ts';
 import type { RawReader } from '../../db/raw.ts';
 import { Problem } from '../../http/problems.ts';
@@ -71,6 +72,33 @@ export interface AccountExport {
 
 /** A module's share of the export: a list of plain objects about the earner. */
 export type ExportSection = (earnerId: string) => Promise<Record<string, unknown>[]>;
+/** A module's share of deletion, run inside the deletion's transaction, before the earner row goes. */
+export type DeletionStep = (tx: Tx, earnerId: string) => Promise<void>;
+
+/**
+ * The tables an account deletion writes (the cascade from the earner row, the set-null links,
+ * the deletion steps): their files are erased of the deleted bytes after it commits.
+ */
+export const EARNER_TABLES: readonly string[] = [
+  'earners',
+  'earner_revisions',
+  'upload_volumes',
+  'email_addresses',
+  'sessions',
+  'sign_in_codes',
+  'access_tokens',
+  'operator_actions',
+  'backpack_items',
+  'badge_images',
+  'groups',
+  'group_members',
+  'share_links',
+  'connect_consent_requests',
+  'connect_grants',
+  'connect_auth_codes',
+  'connect_tokens',
+  'connect_reports',
+];
 
 const ADDRESS_SELECT = {
   id: true,
@@ -99,6 +127,7 @@ function addressView(row: {
 
 export class AccountsService {
   private readonly exportSections = new Map<string, ExportSection>();
+  private readonly deletionSteps = new Map<string, DeletionStep>();
   private sessions?: Sessions;
   private accessTokens?: AccessTokens;
 
@@ -107,6 +136,7 @@ export class AccountsService {
     private readonly now: () => Date,
     /** Prepared reads for what every badge push asks: the earner's addresses and push policy. */
     private readonly raw?: RawReader,
+    private readonly erasure?: Erasure,
   ) {}
 
   /** Runs writes of several services as one transaction. */
@@ -350,6 +380,12 @@ export class AccountsService {
     this.exportSections.set(name, section);
   }
 
+  /** Registers a module's rows that the cascade from the earner row does not remove or clear. */
+  addDeletionStep(name: string, step: DeletionStep): void {
+    if (this.deletionSteps.has(name)) throw new Error(`deletion step "${name}" is registered already`);
+    this.deletionSteps.set(name, step);
+  }
+
   /** `subject` names what the action was on when it is not the earner (a client, a report...). */
   async recordOperatorAction(
     earnerId: string | null,
@@ -417,11 +453,26 @@ export class AccountsService {
    */
   async deleteEarner(earnerId: string, also?: (tx: Tx) => Promise<void>): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const addresses = await tx.emailAddress.findMany({ where: { earnerId }, select: { address: true } });
+      const addresses = await tx.emailAddress.findMany({
+        where: { earnerId },
+        select: { address: true, verifiedAt: true },
+      });
+      for (const step of this.deletionSteps.values()) await step(tx, earnerId);
       await tx.signInCode.deleteMany({ where: { address: { in: addresses.map((a) => a.address) } } });
+      // Another account's unverified claim of an address this earner proved is theirs holds
+      // the earner's address (typed by someone else, or by the same person elsewhere); it goes
+      // too, as its verification code just went. Claims of addresses the earner never proved
+      // are no more this earner's than the claimant's, and stay.
+      const proven = addresses.filter((a) => a.verifiedAt !== null).map((a) => a.address);
+      if (proven.length > 0) {
+        await tx.emailAddress.deleteMany({
+          where: { address: { in: proven }, verifiedAt: null, earnerId: { not: earnerId } },
+        });
+      }
       await tx.earner.delete({ where: { id: earnerId } });
       if (also) await also(tx);
     });
+    this.erasure?.request(EARNER_TABLES);
   }
 }
 

@@ -5,6 +5,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
+import type { Erasure } from '../../db/erasure.ts';
 import type { RawReader } from '../../db/raw.ts';
 import type { RawWriter } from '../../db/raw-writes.ts';
 import { RenderedCache } from '../../db/revisions.ts';
@@ -42,6 +43,8 @@ export interface BadgesDeps {
   log?: FastifyBaseLogger;
   /** The earner's holder DIDs, which OB 3.0 credentials may name as their subject. */
   holderDids?: (earnerId: string) => Promise<string[]>;
+  /** Erases deleted badges' bytes from the database files. */
+  erasure?: Erasure;
 }
 
 export interface BadgesModule {
@@ -75,6 +78,7 @@ export function createBadges({
   now,
   log,
   holderDids,
+  erasure,
 }: BadgesDeps): BadgesModule {
   // Issuer keys are reused through the app's HTTP cache, for as long as their servers allow.
   const gate = new VerificationGate({
@@ -96,6 +100,7 @@ export function createBadges({
     uploadBytesPerHour: config.uploadBytesPerAccountPerHour,
     ...(log ? { log } : {}),
     ...(holderDids ? { holderDids } : {}),
+    ...(erasure ? { erasure } : {}),
   });
   const uploadMaxBytes = config.badgeUploadMaxBytes;
   return {

@@ -2,7 +2,9 @@
 // Backpack Connect), and the earner's review of pushed items. The connect module calls this;
 // it never reads backpack_items itself.
 import type { Db } from '../../db/client.ts';
+import type { Erasure } from '../../db/erasure.ts';
 import { Problem } from '../../http/problems.ts';
+import { BADGE_TABLES } from './service.ts';
 import { currentStatus, type SharedBadgeStatus, type StatusReason, statusReasonOf } from './shared-views.ts';
 
 export interface OriginalBadge {
@@ -33,6 +35,7 @@ export class PushedBadges {
   constructor(
     private readonly prisma: Db,
     private readonly now: () => Date,
+    private readonly erasure?: Erasure,
   ) {}
 
   /**
@@ -127,6 +130,7 @@ export class PushedBadges {
     });
     if (!row) throw new Problem('not_found', 'No such pushed badge.');
     await this.prisma.backpackItem.deleteMany({ where: { id, earnerId } });
+    this.erasure?.request(BADGE_TABLES);
     return row;
   }
 }

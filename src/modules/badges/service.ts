@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../../db/client.ts';
+import type { Erasure } from '../../db/erasure.ts';
 import { classifyDatabaseError } from '../../db/errors.ts';
 import { type RawReader, timeParam } from '../../db/raw.ts';
 import type { RawWriter } from '../../db/raw-writes.ts';
@@ -82,7 +83,17 @@ export interface BadgesDeps {
   uploadBytesPerHour?: number;
   /** The earner's holder DIDs, which OB 3.0 credentials may name as their subject. */
   holderDids?: (earnerId: string) => Promise<string[]>;
+  /** Erases deleted badges' bytes from the database files. */
+  erasure?: Erasure;
 }
+
+/** The tables a badge deletion writes (the item, its image, its group places, its share links). */
+export const BADGE_TABLES: readonly string[] = [
+  'backpack_items',
+  'badge_images',
+  'group_members',
+  'share_links',
+];
 
 const SUMMARY_SELECT = {
   id: true,
@@ -681,10 +692,12 @@ export class BadgesService {
   async remove(earnerId: string, id: string): Promise<void> {
     const { count } = await this.deps.prisma.backpackItem.deleteMany({ where: { id, earnerId } });
     if (count === 0) throw new Problem('not_found', 'No such badge.');
+    this.deps.erasure?.request(BADGE_TABLES);
   }
 
   async removeAll(earnerId: string): Promise<number> {
     const { count } = await this.deps.prisma.backpackItem.deleteMany({ where: { earnerId } });
+    if (count > 0) this.deps.erasure?.request(BADGE_TABLES);
     return count;
   }
 

@@ -82,6 +82,11 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     ...(deps.raw ? { raw: deps.raw } : {}),
   });
   const grants = new WeakMap<Principal, AccessGrant>();
+  // A report is about the platform and outlives the reporter's account, but what the earner
+  // wrote and the badge they named go with the account.
+  deps.accounts.addDeletionStep('connect-reports', async (tx, earnerId) => {
+    await tx.connectReport.updateMany({ where: { earnerId }, data: { comment: '', badgeName: '' } });
+  });
 
   const resolveBearer = async (secret: string): Promise<Principal | null> => {
     let token = secret;
