@@ -36,10 +36,12 @@ we keep nothing about you, not even the address you typed.</p>
 <p>A new badge is visible to you alone. A badge becomes public only when you put it in a group and
 share that group at a link; removing the link ends it at once.</p>
 <h2>Your address stays out of public view</h2>
-<p>Public pages never show your e-mail address, in any form. They carry an identifier that is salted
-per link, so nobody can tell that two links are yours or test guesses offline. Anyone checking a badge
-can ask whether it was awarded to an address they already know, and get a yes or no, a limited number of
-times.</p>
+<p>Public pages never show your e-mail address, in any form or spelling, even where an issuer wrote it
+into a badge's name or description (it is shown as [hidden] there). They carry no identifier of you at all:
+no hash of your address, nor the badge as the issuer made it or a link to the issuer's copy (those name
+you, in clear or as a hash that anyone could test guesses against), so nobody can tell that two links are
+yours. Anyone checking a badge can ask whether it was awarded to an address they already know, and get a
+yes or no, a limited number of times.</p>
 <h2>Issuers and apps act only with your consent</h2>
 <p>An issuer platform can add badges to your backpack, and an app can show or manage your badges, only
 after you allow it on this backpack's own consent page, for the things that page lists. You can

@@ -59,7 +59,6 @@ function badgeItem(b: SharedBadgeView): Safe {
       <dt>Issued</dt><dd><time datetime="${b.issuedOn}">${date(b.issuedOn)}</time></dd>
       ${b.expiresAt ? html`<dt>Expires</dt><dd><time datetime="${b.expiresAt}">${date(b.expiresAt)}</time></dd>` : null}
       ${b.criteriaUrl ? html`<dt>Criteria</dt><dd><a href="${b.criteriaUrl}" rel="nofollow noopener">${b.criteriaUrl}</a></dd>` : null}
-      <dt>Awarded to</dt><dd><code>${b.recipient.identity}</code> (salt <code>${b.recipient.salt}</code>)</dd>
     </dl>
   </div>
 </li>`;

@@ -3,6 +3,8 @@
 // recipient's address. PNG keeps only the chunks needed to draw it; SVG loses its Open Badges
 // elements and metadata. What still mentions an address after that is not served at all.
 
+import { addressMatcher, names } from './redact.ts';
+
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** Chunks that affect how the image looks; text, time, EXIF and private chunks are dropped. */
 const PNG_KEEP = new Set([
@@ -58,8 +60,10 @@ export function publicImage(
   else if (image.contentType === 'image/svg+xml') bytes = stripSvg(image.bytes);
   else return null;
   if (!bytes) return null;
-  const text = Buffer.from(bytes).toString('latin1').toLowerCase();
-  if (addresses.some((a) => a && text.includes(a.toLowerCase()))) return null;
+  // Any spelling of the address left in the file (an SVG's text, a PNG chunk that survived):
+  // the image is not served.
+  const text = Buffer.from(bytes).toString(image.contentType === 'image/svg+xml' ? 'utf8' : 'latin1');
+  if (names(text, addressMatcher(addresses))) return null;
   if (image.contentType === 'image/svg+xml' && /<([\w.-]+:)?(assertion|credential)\b/i.test(text))
     return null;
   return { contentType: image.contentType, bytes };

@@ -10,6 +10,7 @@ import type { BadgePublicDetail, SharedBadgeViews } from '../badges/index.ts';
 import type { GroupsService } from '../groups/index.ts';
 import { hashRecipient } from '../openbadges/index.ts';
 import { publicImage } from './public-image.ts';
+import { addressMatcher, redact, safeLink } from './redact.ts';
 
 type Schemas = components['schemas'];
 export type ShareLinkView = Schemas['ShareLink'];
@@ -38,41 +39,6 @@ export interface PublicShare {
 /** `sha256$hex` of the lower-case address followed by the salt, as Open Badges 2.0 hashes. */
 export function hashedIdentity(address: string, salt: string): string {
   return hashRecipient(address.trim().toLowerCase(), 'sha256', salt);
-}
-
-function decodeSegments(text: string): string[] {
-  return text.split('.').map((segment) => {
-    try {
-      return Buffer.from(segment, 'base64url').toString('utf8');
-    } catch {
-      return '';
-    }
-  });
-}
-
-/**
- * Whether text the issuer wrote names one of the addresses, looking through JSON escapes
- * and inside the base64url segments of a signed token.
- */
-export function mentionsAddress(text: string, format: string, addresses: readonly string[]): boolean {
-  const views = [text];
-  try {
-    views.push(JSON.stringify(JSON.parse(text)));
-  } catch {
-    // not JSON: the raw text is all there is
-  }
-  if (format === 'jws' || format === 'vc-jwt') {
-    for (const decoded of decodeSegments(text)) {
-      views.push(decoded);
-      try {
-        views.push(JSON.stringify(JSON.parse(decoded)));
-      } catch {
-        // a signature segment
-      }
-    }
-  }
-  const haystack = views.join('\n').toLowerCase();
-  return addresses.some((a) => a.length > 0 && haystack.includes(a.trim().toLowerCase()));
 }
 
 export class SharingService {
@@ -216,29 +182,34 @@ export class SharingService {
   }
 
   async pageView(share: PublicShare): Promise<SharedPageView> {
-    const addresses = await this.privateAddresses(share);
+    const matcher = addressMatcher(await this.privateAddresses(share));
     return {
       url: this.shareUrl(share.link.token),
       kind: share.kind,
-      title: share.title,
-      description: share.description,
+      title: redact(share.title, matcher),
+      description: redact(share.description, matcher),
       recipientCheckUrl: new URL(`/share/${share.link.token}/recipient-checks`, this.publicUrl).toString(),
-      badges: share.badges.map((b) => this.badgeView(share.link, b, addresses)),
+      badges: share.badges.map((b) => this.badgeView(share.link, b, matcher)),
     };
   }
 
+  /**
+   * What anyone sees of one badge. Not the recipient in any form (no address, no hash of it,
+   * no salt: a hash with its salt lets anyone test guesses offline, past the rate-limited
+   * check), and not the assertion as issued, its id or its hosted URL, which all carry the
+   * recipient (in clear, or hashed so that a guess can be tested, or unsalted so that the same
+   * earner is recognized on every link).
+   */
   badgeView(
     link: LinkRow,
     b: BadgePublicDetail & { position: number },
-    addresses: string[],
+    matcher: RegExp | null,
   ): SharedBadgeView {
-    const originalNamesRecipient = mentionsAddress(b.originalText, b.originalFormat, addresses);
-    const format = b.originalFormat as 'json' | 'jws' | 'vc-jwt';
     return {
       position: b.position,
-      name: b.name,
-      description: b.description,
-      issuer: { name: b.issuerName, url: b.issuerUrl },
+      name: redact(b.name, matcher),
+      description: redact(b.description, matcher),
+      issuer: { name: redact(b.issuerName, matcher), url: safeLink(b.issuerUrl, matcher) },
       issuedOn: b.issuedOn.toISOString(),
       expiresAt: b.expiresAt?.toISOString() ?? null,
       status: b.status,
@@ -246,15 +217,7 @@ export class SharingService {
       imageUrl: b.hasImage
         ? new URL(`/share/${link.token}/images/${b.position}`, this.publicUrl).toString()
         : null,
-      criteriaUrl: b.criteriaUrl,
-      recipient: {
-        type: 'email',
-        hashed: true,
-        salt: link.salt,
-        identity: hashedIdentity(b.recipientAddress, link.salt),
-      },
-      assertionId: mentionsAddress(b.assertionId, 'json', addresses) ? null : b.assertionId,
-      original: originalNamesRecipient ? null : { format, text: b.originalText },
+      criteriaUrl: safeLink(b.criteriaUrl, matcher),
     };
   }
 
