@@ -2,7 +2,7 @@
 // issue a badge, and read the earner's hashed identity. Errors answer as `{ message }`.
 import { randomBytes } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
 import { type BadgeInput, hashRecipient } from '../openbadges/index.ts';
 import { failureOf, type IssuerRoutesDeps, issuerContext, JWS } from './issuer-shared.ts';
@@ -21,7 +21,7 @@ export function backpackConnectHandlers(deps: IssuerRoutesDeps): OperationHandle
     issueBackpackConnectBadge: {
       errorHandler: backpackConnectErrors,
       handler: async (request, reply) => {
-        const raw = (request.body as { badge: string }).badge.trim();
+        const raw = request.body.badge.trim();
         let input: BadgeInput;
         if (JWS.test(raw)) input = { kind: 'jws', jws: raw };
         else if (/^https?:\/\//i.test(raw)) input = { kind: 'url', url: raw };

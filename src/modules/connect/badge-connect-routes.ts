@@ -2,8 +2,7 @@
 // earner's assertions and profile. Errors answer in the standard's status envelope.
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { OperationHandlers } from '../../http/contract.ts';
-import type { ReplyOf } from '../../http/operations.ts';
+import type { OperationHandlers, ReplyOf } from '../../http/operations.ts';
 import type { Problem } from '../../http/problems.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import { failureOf, type IssuerRoutesDeps, issuerContext, parsedOriginal } from './issuer-shared.ts';
@@ -59,7 +58,7 @@ export function badgeConnectHandlers(deps: IssuerRoutesDeps): OperationHandlers 
     listBadgeConnectAssertions: {
       errorHandler: badgeConnectErrors,
       handler: async (request, reply) => {
-        const items = await originals(request, reply, V2_VERSIONS, '/ims/ob/v2p1/assertions');
+        const items = await originals(request, reply, request.query, V2_VERSIONS, '/ims/ob/v2p1/assertions');
         return {
           status: ok(200),
           results: items.map((i) => parsedOriginal(i.originalFormat, i.originalText)),
@@ -70,6 +69,8 @@ export function badgeConnectHandlers(deps: IssuerRoutesDeps): OperationHandlers 
     createBadgeConnectAssertion: {
       errorHandler: badgeConnectErrors,
       handler: async (request, reply) => {
+        // The hosted form keeps any other field of the assertion, `assertion` included: one
+        // sent beside an `id` is read as the signed form, as it always has been.
         const body = request.body as { id?: string; assertion?: string };
         const input: BadgeInput =
           body.assertion !== undefined
@@ -95,7 +96,7 @@ export function badgeConnectHandlers(deps: IssuerRoutesDeps): OperationHandlers 
       errorHandler: badgeConnectErrors,
       handler: async (request) => {
         const { earnerId } = grantOf(request);
-        await accounts.updateProfile(earnerId, { displayName: (request.body as { name: string }).name });
+        await accounts.updateProfile(earnerId, { displayName: request.body.name });
         return profileAnswer(await profileOf(earnerId));
       },
     },

@@ -2,6 +2,7 @@
 // module, accepted or pending as the earner's push policy says), the earner's profile, the
 // pages of what platforms pushed, and failures in terms each family renders in its own shape.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { QueryOf } from '../../http/operations.ts';
 import { sendPageHeaders } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import type { AccountsService } from '../accounts/index.ts';
@@ -50,11 +51,8 @@ export function failureOf(err: FastifyError | Problem, reply: FastifyReply): Fai
 
 export const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
-export interface PageQuery {
-  limit: number;
-  offset: number;
-  since?: string;
-}
+/** A page of an issuer API's list (both APIs page alike; defaults filled in). */
+export type PageQuery = QueryOf<'listBadgeConnectAssertions'> | QueryOf<'listOb3Credentials'>;
 
 /** A badge as it was received: the compact JWS, or the JSON object (ingestion kept only objects). */
 export function parsedOriginal(format: string, text: string): string | Record<string, unknown> {
@@ -103,11 +101,11 @@ export function issuerContext(deps: IssuerRoutesDeps) {
   const originals = async (
     request: FastifyRequest,
     reply: FastifyReply,
+    query: PageQuery,
     versions: string[],
     path: string,
   ) => {
     const { earnerId } = grantOf(request);
-    const query = request.query as PageQuery;
     const { items, total } = await pushed.originals(earnerId, {
       versions,
       limit: query.limit,

@@ -4,11 +4,11 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../http/auth.ts';
 import { principalOf } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import { requesterOf } from '../accounts/index.ts';
-import { type Client, type ClientMetadata, OAuthError, type OAuthServer, validChallenge } from './oauth.ts';
+import { type Client, OAuthError, type OAuthServer, validChallenge } from './oauth.ts';
 import { consentPage, errorPage, sendPage, signInPage } from './pages.ts';
 import { describeScope, FRONT_END_SCOPES, parseScope, SUPPORTED_SCOPES } from './scopes.ts';
 
@@ -127,16 +127,6 @@ const AUTHORIZE_PARAMS = new Set([
   'code_challenge_method',
 ]);
 
-interface AuthorizeQuery {
-  response_type?: string;
-  client_id?: string;
-  redirect_uri?: string;
-  scope?: string;
-  state?: string;
-  code_challenge?: string;
-  code_challenge_method?: string;
-}
-
 export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
   const { oauth, publicUrl } = deps;
   const authorizePath = '/v1/oauth/authorize';
@@ -160,7 +150,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
     registerOAuthClient: {
       errorHandler: oauthErrors('registration'),
       handler: async (request, reply) => {
-        const meta = request.body as ClientMetadata;
+        const meta = request.body;
         const { client, secret, issuedAt, grantTypes, contacts } = await oauth.registerClient(
           meta,
           requesterOf(request),
@@ -197,7 +187,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
         for (const name of Object.keys(query)) if (!AUTHORIZE_PARAMS.has(name)) delete query[name];
       },
       handler: async (request, reply) => {
-        const q = request.query as AuthorizeQuery;
+        const q = request.query;
         const client = q.client_id ? await oauth.findClient(q.client_id) : null;
         if (!client)
           return sendPage(reply, 400, errorPage('The platform that sent you here is not registered.'));
@@ -280,7 +270,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
         if (principal?.via !== 'session') {
           return sendPage(reply, 403, errorPage('Your session has ended; sign in and start again.'));
         }
-        const body = request.body as { request_id: string; csrf_token: string; decision: 'approve' | 'deny' };
+        const body = request.body;
         const outcome = await oauth.decide({
           requestId: body.request_id,
           csrf: body.csrf_token,
@@ -309,16 +299,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
     requestOAuthToken: {
       errorHandler: oauthErrors('invalid_request'),
       handler: async (request, reply) => {
-        const body = request.body as {
-          grant_type: string;
-          code?: string;
-          redirect_uri?: string;
-          code_verifier?: string;
-          refresh_token?: string;
-          scope?: string;
-          client_id?: string;
-          client_secret?: string;
-        };
+        const body = request.body;
         const client = await authenticateClient(oauth, request, body);
         if (client.suspended) {
           throw new OAuthError('unauthorized_client', 'The operator has suspended this client.');
@@ -345,7 +326,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
     revokeOAuthToken: {
       errorHandler: oauthErrors('invalid_request'),
       handler: async (request, reply) => {
-        const body = request.body as { token: string; client_id?: string; client_secret?: string };
+        const body = request.body;
         const client = await authenticateClient(oauth, request, body);
         await oauth.revoke(client, body.token);
         return reply.code(200).header('cache-control', 'no-store').send();
@@ -354,7 +335,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
 
     listConnectedIssuers: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const page = request.query as { limit: number; offset: number };
+      const page = request.query;
       const [grants, total] = await Promise.all([
         oauth.listGrants(earnerId, page),
         oauth.countGrants(earnerId),
@@ -378,7 +359,7 @@ export function oauthHandlers(deps: OAuthRoutesDeps): OperationHandlers {
 
     revokeConnectedIssuer: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const { clientId } = request.params as { clientId: string };
+      const { clientId } = request.params;
       if (!(await oauth.revokeGrant(earnerId, clientId))) {
         throw new Problem('not_found', 'No such connected platform.');
       }

@@ -1,7 +1,7 @@
 // The Open Badges 3.0 API (IMS): the discovery document, and on a platform's consented token
 // the earner's credentials and profile. Errors answer in the standard's imsx status shape.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
 import type { SharedBadgeStatus, StatusReason } from '../badges/index.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
@@ -128,7 +128,7 @@ export function ob3Handlers(deps: IssuerRoutesDeps): OperationHandlers {
     listOb3Credentials: {
       errorHandler: ob3Errors,
       handler: async (request, reply) => {
-        const items = await originals(request, reply, V3_VERSIONS, '/ims/ob/v3p0/credentials');
+        const items = await originals(request, reply, request.query, V3_VERSIONS, '/ims/ob/v3p0/credentials');
         const credential: Record<string, unknown>[] = [];
         const compactJwsStrings: string[] = [];
         // The credentials travel as issued (their proofs must stay intact); what the backpack
@@ -152,7 +152,7 @@ export function ob3Handlers(deps: IssuerRoutesDeps): OperationHandlers {
     upsertOb3Credential: {
       errorHandler: ob3Errors,
       handler: async (request, reply) => {
-        const body = request.body as unknown;
+        const body = request.body;
         const asText = typeof body === 'string';
         if (asText && !JWS.test(body.trim())) {
           throw new Problem('validation_failed', 'A text/plain body must be a compact JWS (VC-JWT).');
@@ -176,7 +176,7 @@ export function ob3Handlers(deps: IssuerRoutesDeps): OperationHandlers {
       errorHandler: ob3Errors,
       handler: async (request) => {
         const { earnerId } = grantOf(request);
-        await accounts.updateProfile(earnerId, { displayName: (request.body as { name: string }).name });
+        await accounts.updateProfile(earnerId, { displayName: request.body.name });
         return ob3Profile(await profileOf(earnerId));
       },
     },

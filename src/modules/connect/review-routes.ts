@@ -2,7 +2,7 @@
 // accept a pending one, or reject one (deleted) and report it as sent without consent.
 
 import { principalOf } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/contract.ts';
+import type { OperationHandlers } from '../../http/operations.ts';
 import type { PushedBadges } from '../badges/index.ts';
 import type { OAuthServer } from './oauth.ts';
 
@@ -25,14 +25,14 @@ export function reviewHandlers(deps: { pushed: PushedBadges; oauth: OAuthServer 
 
     acceptPushedBadge: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      await pushed.accept(earnerId, (request.params as { badgeId: string }).badgeId);
+      await pushed.accept(earnerId, request.params.badgeId);
       return reply.code(204).send();
     },
 
     rejectPushedBadge: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const body = request.body as { report: boolean; comment?: string };
-      const rejected = await pushed.reject(earnerId, (request.params as { badgeId: string }).badgeId);
+      const body = request.body;
+      const rejected = await pushed.reject(earnerId, request.params.badgeId);
       if (body.report && (await oauth.clientNames([rejected.source])).has(rejected.source)) {
         await oauth.report({
           earnerId,
