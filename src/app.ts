@@ -229,6 +229,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
   accounts.addExportSection('connectedIssuers', connect.exportSection);
+  accounts.addExportSection('reports', (earnerId) => connect.reports.exportSection(earnerId));
   accounts.addExportSection('holderDids', wallet.exportSection);
   scheduler.register(connect.retentionJob);
   const privacy = createPrivacy({

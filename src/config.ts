@@ -82,6 +82,12 @@ export interface Config {
   verificationMailsPerHour: number;
   /** Operator notice mails sent per minute, over every instance. */
   noticeMailsPerMinute: number;
+  /** Days a push report is kept after its resolution (or after it was made, while open). */
+  reportRetentionDays: number;
+  /** Days an operator action stays in the audit (and in the earner's export). */
+  operatorActionRetentionDays: number;
+  /** Days an OAuth client that holds nothing (no consent, report or suspension) is kept. */
+  clientRetentionDays: number;
   /** NODE_ENV is `production`: mail must then be configured, or explicitly disabled. */
   production: boolean;
   /** No mail at all (sign-in by OIDC only); needed to start in production without SMTP_URL. */
@@ -624,6 +630,30 @@ export const SETTINGS = {
     default: '500',
     expected: 'an integer from 1 to 1000000',
     parse: integer(1, 1_000_000),
+  },
+  reportRetentionDays: {
+    variable: 'REPORT_RETENTION_DAYS',
+    description:
+      'Days a push report is kept after the operator resolved it (or after it was made, while never resolved); then the retention job deletes it.',
+    default: '365',
+    expected: 'an integer from 1 to 3650',
+    parse: integer(1, 3650),
+  },
+  operatorActionRetentionDays: {
+    variable: 'OPERATOR_ACTION_RETENTION_DAYS',
+    description:
+      "Days an operator action stays in the audit and in the earner's export; then the retention job deletes it.",
+    default: '730',
+    expected: 'an integer from 1 to 3650',
+    parse: integer(1, 3650),
+  },
+  clientRetentionDays: {
+    variable: 'CLIENT_RETENTION_DAYS',
+    description:
+      'Days a registered OAuth client that holds nothing (no consent, report, pending consent or suspension) is kept after registering; then the retention job deletes it.',
+    default: '180',
+    expected: 'an integer from 1 to 3650',
+    parse: integer(1, 3650),
   },
   noticeMailsPerMinute: {
     variable: 'NOTICE_MAILS_PER_MINUTE',

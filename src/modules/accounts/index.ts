@@ -165,6 +165,13 @@ export function createAccounts({
           codes: await codes.purge(at),
           accessTokens: await accessTokens.purge(at),
           usedIdTokens: (await prisma.usedIdToken.deleteMany({ where: { expiresAt: { lte: at } } })).count,
+          operatorActions: (
+            await prisma.operatorAction.deleteMany({
+              where: {
+                createdAt: { lte: new Date(at.getTime() - config.operatorActionRetentionDays * 86_400_000) },
+              },
+            })
+          ).count,
         };
         log.info({ removed }, 'accounts retention');
       },

@@ -82,6 +82,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     serviceName: SERVICE_NAME,
     ...(deps.raw ? { raw: deps.raw } : {}),
   });
+  const reports = new PlatformReports(prisma, now);
   const grants = new WeakMap<Principal, AccessGrant>();
   // A report is about the platform and outlives the reporter's account, but what the earner
   // wrote and the badge they named go with the account.
@@ -176,7 +177,7 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
 
   return {
     oauth,
-    reports: new PlatformReports(prisma, now),
+    reports,
     handlers,
     scopes: [
       {
@@ -202,7 +203,17 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     grantOf,
     guard,
     isFrontEndOrigin: (origin) => oauth.isFrontEndOrigin(origin),
-    retentionJob: { name: 'connect-retention', everyMs: 3_600_000, run: (at) => oauth.purgeExpired(at) },
+    retentionJob: {
+      name: 'connect-retention',
+      everyMs: 3_600_000,
+      run: async (at) => {
+        await oauth.purgeExpired(at);
+        await reports.purge(at, {
+          reportDays: config.reportRetentionDays,
+          clientDays: config.clientRetentionDays,
+        });
+      },
+    },
     async exportSection(earnerId) {
       const rows = await oauth.listGrants(earnerId);
       return rows.map((g) => ({
