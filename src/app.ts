@@ -212,6 +212,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     publicUrl: config.publicUrl,
     now,
     pageCache: { raw: db.raw, maxBytes: config.renderCacheMaxBytes },
+    provider: db.provider,
   });
   accounts.addExportSection('groups', (earnerId) => groups.service.exportSection(earnerId));
   accounts.addExportSection('shareLinks', (earnerId) => sharing.service.exportSection(earnerId));

@@ -1,7 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { testApp, testConfig } from '../support/app.ts';
+import { testApp } from '../support/app.ts';
 import { insertBadge, solidPng } from '../support/badge-rows.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { createEarner, type TestEarner } from '../support/earners.ts';
@@ -464,86 +463,6 @@ describeEachDatabase('sharing', (current) => {
     const byAddress = await publicGet(`/v1/displayers/${encodeURIComponent(s.recipient)}/groups`);
     expect(byAddress.statusCode).toBe(400);
     expectNoAddress(byAddress, []);
-  });
-
-  it('publishes statistics with small counts suppressed, cached for five minutes', async () => {
-    let clock = new Date('2026-06-01T12:00:00Z');
-    const statsApp = await buildApp({
-      config: testConfig(),
-      db: current().db,
-      logger: false,
-      now: () => clock,
-    });
-    await statsApp.ready();
-    try {
-      const issuerId = `https://stats-${Math.random().toString(36).slice(2)}.example/issuer`;
-      const small = `https://small-${Math.random().toString(36).slice(2)}.example/issuer`;
-      const addresses: string[] = [];
-      for (let i = 0; i < 12; i++) {
-        const earner = await createEarner(statsApp);
-        addresses.push(...earner.addresses);
-        const recipient = earner.addresses[0] ?? '';
-        await insertBadge(statsApp, earner.id, {
-          recipient,
-          issuerId,
-          issuerName: 'Big Issuer',
-          badgeClassId: `${issuerId}/class`,
-          name: 'Popular badge',
-          issuedOn: new Date('2026-04-10T00:00:00Z'),
-        });
-        if (i < 9) {
-          await insertBadge(statsApp, earner.id, {
-            recipient,
-            issuerId: small,
-            issuerName: 'Small Issuer',
-            badgeClassId: `${small}/class`,
-            issuedOn: new Date('2026-04-11T00:00:00Z'),
-          });
-        }
-      }
-      const res = await statsApp.inject({ method: 'GET', url: '/v1/statistics' });
-      expect(res.statusCode).toBe(200);
-      const stats = res.json();
-      expect(stats.minimumCount).toBe(10);
-      expect(stats.earners).toBeGreaterThanOrEqual(12);
-      expect(stats.issuers.find((i: Json) => i.issuerId === issuerId)).toEqual({
-        issuerId,
-        issuerName: 'Big Issuer',
-        months: [{ month: '2026-04', badges: 12 }],
-      });
-      expect(stats.badgeClasses.find((c: Json) => c.badgeClassId === `${issuerId}/class`)).toMatchObject({
-        name: 'Popular badge',
-        months: [{ month: '2026-04', badges: 12 }],
-      });
-      expect(JSON.stringify(stats)).not.toContain(small);
-      for (const group of [...stats.issuers, ...stats.badgeClasses]) {
-        for (const m of group.months) expect(m.badges).toBeGreaterThanOrEqual(10);
-      }
-      expectNoAddress(res, addresses);
-      expect(JSON.stringify(stats)).not.toMatch(/earnerId|"id"/);
-
-      // One more earner for the small issuer: within five minutes the cached answer stands.
-      const late = await createEarner(statsApp);
-      await insertBadge(statsApp, late.id, {
-        recipient: late.addresses[0] ?? '',
-        issuerId: small,
-        issuerName: 'Small Issuer',
-        badgeClassId: `${small}/class`,
-        issuedOn: new Date('2026-04-12T00:00:00Z'),
-      });
-      clock = new Date(clock.getTime() + 4 * 60_000);
-      expect((await statsApp.inject({ method: 'GET', url: '/v1/statistics' })).json()).toEqual(stats);
-      clock = new Date(clock.getTime() + 2 * 60_000);
-      const fresh = (await statsApp.inject({ method: 'GET', url: '/v1/statistics' })).json();
-      expect(fresh.generatedAt).toBe(clock.toISOString());
-      expect(fresh.issuers.find((i: Json) => i.issuerId === small)).toEqual({
-        issuerId: small,
-        issuerName: 'Small Issuer',
-        months: [{ month: '2026-04', badges: 10 }],
-      });
-    } finally {
-      await statsApp.close();
-    }
   });
 
   it('lists groups and share links in the account export', async () => {

@@ -103,7 +103,7 @@ describeEachDatabase('statistics', (current) => {
     const first = await stats();
     seen.push(first.earners ?? 0);
     for (let i = 0; i < 12; i++) {
-      await holder([`${other}/c/joined`]);
+      await holder([`https://joined-${unique}.example/issuer/c/joined`]);
       seen.push((await stats()).earners ?? 0);
     }
     for (const value of seen) expect(value % 10).toBe(0);
@@ -113,7 +113,7 @@ describeEachDatabase('statistics', (current) => {
 
     // Within five minutes the cached answer stands.
     const cached = await app.inject({ method: 'GET', url: '/v1/statistics' });
-    await holder([`${other}/c/joined`]);
+    await holder([`https://joined-${unique}.example/issuer/c/joined`]);
     expect((await app.inject({ method: 'GET', url: '/v1/statistics' })).json()).toEqual(cached.json());
   });
 });

@@ -72,8 +72,12 @@ reused.</p>
 <p>If this policy changes, if your data is involved in a breach, or if the operator acts on your account
 (for example on a legal request), you are told, and the record appears in your download.</p>
 <h2>Statistics</h2>
-<p>Only de-identified statistics are published: counts over many backpacks, with small numbers
-suppressed, so that no one can be singled out.</p>
+<p>Only de-identified statistics are published: counts over many backpacks, so that no one can be
+singled out. Only backpacks with a verified address holding valid badges from at least two different
+issuers are counted; a badge class, an issuer or a month is shown only when at least 10 such backpacks
+hold it; an issuer's count is the sum of its classes shown, so nothing hidden can be worked out by
+subtraction; and every count is rounded down to a multiple of 10, so no count moves by one when one
+person joins.</p>
 <p class="muted"><a href="/terms">Terms</a> · <a href="/sign-in">Sign in</a></p>`,
   );
 }

@@ -47,15 +47,6 @@ export interface BadgePublicDetail extends BadgeSummary {
   hasImage: boolean;
 }
 
-export interface HeldBadgeRow {
-  earnerId: string;
-  issuerId: string;
-  issuerName: string;
-  badgeClassId: string | null;
-  name: string;
-  issuedOn: Date;
-}
-
 /**
  * A badge past its expiry shows as expired even before the next verification says so. Only a
  * stored `valid` reads as valid: anything unexpected reads as invalid, never as valid.
@@ -150,18 +141,70 @@ export class SharedBadgeViews {
     return row ? { contentType: row.contentType, bytes: new Uint8Array(row.bytes) } : null;
   }
 
-  /** Every accepted badge, reduced to what the de-identified statistics count. */
-  async heldBadges(): Promise<HeldBadgeRow[]> {
-    return this.prisma.backpackItem.findMany({
-      where: { acceptance: 'accepted' },
-      select: {
-        earnerId: true,
-        issuerId: true,
-        issuerName: true,
-        badgeClassId: true,
-        name: true,
-        issuedOn: true,
-      },
-    });
+  /**
+   * The aggregates behind the de-identified statistics, computed by the database (no badge
+   * row reaches the process). Only earners who have verified an address and hold valid,
+   * accepted badges from at least `minIssuers` different issuers count: an account made to
+   * hold one issuer's badges (a sybil) counts nowhere. One row per issuer, badge class and
+   * month of issue that at least `minEarners` counted earners hold, with its distinct earners
+   * and badges; and the number of counted earners.
+   */
+  async statisticsAggregates(
+    provider: 'sqlite' | 'postgres',
+    minIssuers: number,
+    minEarners: number,
+  ): Promise<{ earners: number; buckets: StatisticsBucket[] }> {
+    const month = provider === 'postgres' ? `to_char(b."issuedOn", 'YYYY-MM')` : `substr(b."issuedOn", 1, 7)`;
+    const counted = `
+      WITH counted AS (
+        SELECT b."earnerId" FROM backpack_items b
+        WHERE b.status = 'valid' AND b.acceptance = 'accepted'
+          AND EXISTS (SELECT 1 FROM email_addresses e
+                      WHERE e."earnerId" = b."earnerId" AND e."verifiedAt" IS NOT NULL)
+        GROUP BY b."earnerId"
+        HAVING COUNT(DISTINCT b."issuerId") >= ${Number(minIssuers)}
+      )`;
+    const [total] = await this.prisma.$queryRawUnsafe<{ n: number | bigint }[]>(
+      `${counted} SELECT COUNT(*) AS n FROM counted`,
+    );
+    const rows = await this.prisma.$queryRawUnsafe<
+      {
+        issuerId: string;
+        issuerName: string;
+        classKey: string;
+        badgeClassId: string | null;
+        name: string;
+        month: string;
+        badges: number | bigint;
+        earners: number | bigint;
+      }[]
+    >(
+      `${counted}
+      SELECT b."issuerId" AS "issuerId", MIN(b."issuerName") AS "issuerName",
+             COALESCE(b."badgeClassId", b."issuerId" || ' ' || b.name) AS "classKey",
+             MIN(b."badgeClassId") AS "badgeClassId", MIN(b.name) AS name,
+             ${month} AS month,
+             COUNT(*) AS badges, COUNT(DISTINCT b."earnerId") AS earners
+      FROM backpack_items b JOIN counted c ON c."earnerId" = b."earnerId"
+      WHERE b.status = 'valid' AND b.acceptance = 'accepted'
+      GROUP BY b."issuerId", COALESCE(b."badgeClassId", b."issuerId" || ' ' || b.name), ${month}
+      HAVING COUNT(DISTINCT b."earnerId") >= ${Number(minEarners)}`,
+    );
+    return {
+      earners: Number(total?.n ?? 0),
+      buckets: rows.map((r) => ({ ...r, badges: Number(r.badges), earners: Number(r.earners) })),
+    };
   }
+}
+
+export interface StatisticsBucket {
+  issuerId: string;
+  issuerName: string;
+  /** The badge class id, or issuer and name for badges without one (some 3.0 achievements). */
+  classKey: string;
+  badgeClassId: string | null;
+  name: string;
+  month: string;
+  badges: number;
+  earners: number;
 }

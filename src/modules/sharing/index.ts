@@ -28,6 +28,8 @@ export interface SharingDeps {
   pageCache?: { raw: RawReader; maxBytes: number };
   /** Share links one account may hold at once. */
   maxShareLinks?: number;
+  /** The database's dialect, for the statistics' aggregate query. */
+  provider: 'sqlite' | 'postgres';
 }
 
 export interface SharingModule {
@@ -47,7 +49,7 @@ export function createSharing(deps: SharingDeps): SharingModule {
     deps.now,
     deps.maxShareLinks,
   );
-  const statistics = new Statistics(deps.badges, deps.now);
+  const statistics = new Statistics(deps.badges, deps.provider, deps.now);
   deps.groups.useShareLookup((earnerId, groupIds) => service.sharedGroupIds(earnerId, groupIds));
   return {
     service,

@@ -1,78 +1,74 @@
-// De-identified statistics: badges held per issuer and per badge class, per month of issue,
-// and how many earners hold badges. A bucket is published only when it counts at least
-// MINIMUM_COUNT badges held by at least MINIMUM_COUNT different earners; smaller ones are
-// left out, so no count can point at a few people. Recomputed at most every CACHE_MS.
+// De-identified statistics: badges held per badge class and per issuer, per month of issue, and
+// how many earners hold badges. Aggregated by the database (see SharedBadgeViews), then made
+// safe to publish against the three ways small counts leak:
+// - Extra accounts (sybils): only earners with a verified address whose valid badges come from
+//   at least MINIMUM_ISSUERS different issuers count, so accounts made to hold one class do not
+//   lift a bucket over the threshold to expose the one real holder beside them.
+// - Subtraction: a bucket is published only when MINIMUM_COUNT counted earners hold it, and an
+//   issuer's count is the sum of its published class counts, so "issuer minus the classes shown"
+//   is zero and never a hidden class.
+// - Differencing over time: every published count is rounded down to a multiple of ROUNDING, so
+//   one person joining or adding a badge moves no count by one.
+// Recomputed at most every CACHE_MS.
 import type { components } from '../../generated/api.ts';
-import type { HeldBadgeRow, SharedBadgeViews } from '../badges/index.ts';
+import type { SharedBadgeViews, StatisticsBucket } from '../badges/index.ts';
 
 export const MINIMUM_COUNT = 10;
+export const MINIMUM_ISSUERS = 2;
+export const ROUNDING = 10;
 export const CACHE_MS = 5 * 60_000;
 
 type StatisticsView = components['schemas']['Statistics'];
 type Month = { month: string; badges: number };
 
-interface Bucket {
-  badges: number;
-  earners: Set<string>;
-}
+const rounded = (n: number) => Math.floor(n / ROUNDING) * ROUNDING;
 
-function monthOf(date: Date): string {
-  return date.toISOString().slice(0, 7);
-}
-
-function publishable(buckets: Map<string, Bucket>): Month[] {
-  return [...buckets.entries()]
-    .filter(([, b]) => b.badges >= MINIMUM_COUNT && b.earners.size >= MINIMUM_COUNT)
-    .map(([month, b]) => ({ month, badges: b.badges }))
-    .sort((a, b) => a.month.localeCompare(b.month));
-}
-
-function add(buckets: Map<string, Bucket>, month: string, earnerId: string): void {
-  const bucket = buckets.get(month) ?? { badges: 0, earners: new Set<string>() };
-  bucket.badges += 1;
-  bucket.earners.add(earnerId);
-  buckets.set(month, bucket);
-}
-
-export function computeStatistics(rows: HeldBadgeRow[], now: Date): StatisticsView {
-  const earners = new Set(rows.map((r) => r.earnerId));
-  const issuers = new Map<string, { issuerName: string; months: Map<string, Bucket> }>();
+export function computeStatistics(
+  aggregates: { earners: number; buckets: StatisticsBucket[] },
+  now: Date,
+): StatisticsView {
   const classes = new Map<
     string,
-    { badgeClassId: string | null; name: string; issuerName: string; months: Map<string, Bucket> }
+    { issuerId: string; badgeClassId: string | null; name: string; issuerName: string; months: Month[] }
   >();
-  for (const r of rows) {
-    const month = monthOf(r.issuedOn);
-    const issuer = issuers.get(r.issuerId) ?? { issuerName: r.issuerName, months: new Map() };
-    add(issuer.months, month, r.earnerId);
-    issuers.set(r.issuerId, issuer);
-    // Badges without a class id (some 3.0 achievements) are told apart by issuer and name.
-    const key = r.badgeClassId ?? `${r.issuerId}\n${r.name}`;
+  const issuers = new Map<string, { issuerName: string; months: Map<string, number> }>();
+  for (const b of aggregates.buckets) {
+    if (b.earners < MINIMUM_COUNT) continue;
+    const badges = rounded(b.badges);
+    if (badges < MINIMUM_COUNT) continue;
+    const key = `${b.issuerId}\n${b.classKey}`;
     const cls = classes.get(key) ?? {
-      badgeClassId: r.badgeClassId,
-      name: r.name,
-      issuerName: r.issuerName,
-      months: new Map(),
+      issuerId: b.issuerId,
+      badgeClassId: b.badgeClassId,
+      name: b.name,
+      issuerName: b.issuerName,
+      months: [],
     };
-    add(cls.months, month, r.earnerId);
+    cls.months.push({ month: b.month, badges });
     classes.set(key, cls);
+    const issuer = issuers.get(b.issuerId) ?? { issuerName: b.issuerName, months: new Map() };
+    issuer.months.set(b.month, (issuer.months.get(b.month) ?? 0) + badges);
+    issuers.set(b.issuerId, issuer);
   }
+  const byMonth = (a: Month, b: Month) => a.month.localeCompare(b.month);
   return {
     generatedAt: now.toISOString(),
     minimumCount: MINIMUM_COUNT,
-    earners: earners.size >= MINIMUM_COUNT ? earners.size : null,
+    earners: aggregates.earners >= MINIMUM_COUNT ? rounded(aggregates.earners) : null,
     issuers: [...issuers.entries()]
-      .map(([issuerId, i]) => ({ issuerId, issuerName: i.issuerName, months: publishable(i.months) }))
-      .filter((i) => i.months.length > 0)
+      .map(([issuerId, i]) => ({
+        issuerId,
+        issuerName: i.issuerName,
+        months: [...i.months.entries()].map(([month, badges]) => ({ month, badges })).sort(byMonth),
+      }))
       .sort((a, b) => a.issuerId.localeCompare(b.issuerId)),
     badgeClasses: [...classes.values()]
       .map((c) => ({
         badgeClassId: c.badgeClassId,
         name: c.name,
         issuerName: c.issuerName,
-        months: publishable(c.months),
+        months: c.months.sort(byMonth),
       }))
-      .filter((c) => c.months.length > 0)
       .sort((a, b) => `${a.issuerName}\n${a.name}`.localeCompare(`${b.issuerName}\n${b.name}`)),
   };
 }
@@ -83,6 +79,7 @@ export class Statistics {
 
   constructor(
     private readonly badges: SharedBadgeViews,
+    private readonly provider: 'sqlite' | 'postgres',
     private readonly now: () => Date,
   ) {}
 
@@ -91,9 +88,9 @@ export class Statistics {
     if (this.cached && this.cached.until > now.getTime()) return this.cached.value;
     // Concurrent requests after expiry share one computation.
     this.pending ??= this.badges
-      .heldBadges()
-      .then((rows) => {
-        const value = computeStatistics(rows, now);
+      .statisticsAggregates(this.provider, MINIMUM_ISSUERS, MINIMUM_COUNT)
+      .then((aggregates) => {
+        const value = computeStatistics(aggregates, now);
         this.cached = { value, until: now.getTime() + CACHE_MS };
         return value;
       })
