@@ -19,6 +19,7 @@ import { type AccountsModule, createAccounts, PublicHandles } from './modules/ac
 import { type BadgesModule, createBadges, PushedBadges } from './modules/badges/index.ts';
 import { type ConnectModule, createConnect } from './modules/connect/index.ts';
 import { createGroups, type GroupsModule } from './modules/groups/index.ts';
+import { createImports } from './modules/imports/index.ts';
 import { createHttpCache, createSafeFetcher, type Fetcher } from './modules/openbadges/index.ts';
 import { operationsHandlers } from './modules/operations/index.ts';
 import { createPrivacy, type PrivacyModule } from './modules/privacy/index.ts';
@@ -232,6 +233,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   accounts.addExportSection('connectedIssuers', connect.exportSection);
   accounts.addExportSection('reports', (earnerId) => connect.reports.exportSection(earnerId));
   accounts.addExportSection('holderDids', wallet.exportSection);
+  const imports = createImports({
+    badges: badges.service,
+    groups: groups.service,
+    maxBytes: config.importMaxBytes,
+    connectionTimeoutMs: config.connectionTimeoutMs,
+    log: app.log,
+  });
   scheduler.register(connect.retentionJob);
   const privacy = createPrivacy({
     prisma: db.prisma,
@@ -282,11 +290,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...sharing.handlers,
     ...wallet.handlers,
     ...privacy.handlers,
+    ...imports.handlers,
   };
   await app.register(contractRoutes, {
     contract,
     handlers,
-    scopes: [badges.scope, sharing.scope, ...connect.scopes, accounts.pagesScope],
+    scopes: [badges.scope, sharing.scope, ...connect.scopes, accounts.pagesScope, imports.scope],
   });
   return app;
 }

@@ -48,6 +48,7 @@ export interface Config {
   /** Wall time all the fetches of one verification may take together. */
   verifyTimeBudgetMs: number;
   badgeUploadMaxBytes: number;
+  importMaxBytes: number;
   shutdownTimeoutMs: number;
   docsEnabled: boolean;
   renderCacheMaxBytes: number;
@@ -412,6 +413,14 @@ export const SETTINGS = {
     default: '5242880',
     expected: 'an integer from 1024 to 52428800',
     parse: integer(1024, 50 * 1024 * 1024),
+  },
+  importMaxBytes: {
+    variable: 'IMPORT_MAX_BYTES',
+    description:
+      'Largest account export `POST /v1/account/imports` takes; larger ones get 413. It is kept in an unlinked temporary file while it is imported, never in memory.',
+    default: '268435456',
+    expected: 'an integer from 1024 to 10737418240',
+    parse: integer(1024, 10_737_418_240),
   },
   shutdownTimeoutMs: {
     variable: 'SHUTDOWN_TIMEOUT_MS',

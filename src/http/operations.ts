@@ -3,6 +3,7 @@
 // generates from the same document (src/generated/api.ts). A handler that reads a field its
 // operation does not have, or answers with a shape its operation does not document, does not
 // compile. At run time ajv, compiled from the same document, stays the judge of every request.
+import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
 import type { operations } from '../generated/api.ts';
 
@@ -148,4 +149,12 @@ export type OperationHandlers = { [Op in OperationId]?: OperationHandler<Op> };
  */
 export function sendSerialized(reply: FastifyReply, contentType: string, text: string): FastifyReply {
   return reply.type(contentType).send(text);
+}
+
+/**
+ * Sends an answer written as it is produced (chunked, no Content-Length), such as an export
+ * read from the database page by page. The stream must write what the operation documents.
+ */
+export function sendStreamed(reply: FastifyReply, contentType: string, stream: Readable): FastifyReply {
+  return reply.type(contentType).send(stream);
 }

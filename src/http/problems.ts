@@ -59,6 +59,8 @@ export const CATALOGUE = {
   verification_busy: { status: 503, title: 'Too many badges are being verified right now' },
   holder_key_unavailable: { status: 503, title: 'The holder key cannot be used right now' },
   presentation_unavailable: { status: 422, title: 'None of these badges can be presented this way' },
+  export_malformed: { status: 400, title: 'The export cannot be read' },
+  export_unrecognized: { status: 422, title: 'The document is not a backpack export' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ProblemCode = keyof typeof CATALOGUE;

@@ -22,7 +22,7 @@ import { createEarner, createToken } from '../support/earners.ts';
 /**
  * The credential each operation takes, as reviewed: `public`; `session` (the cookie only);
  * `fresh` (the cookie of a recent sign-in only); `operator`; `issuer` (an issuer platform's
- * token only); or the one token scope that, besides the session, allows it. Operations that
+ * token only); or the token scopes that, together and besides the session, allow it. Operations that
  * can lead to a session (addresses), outlive one (tokens), or take the whole account (export,
  * deletion, sessions, connected platforms) are never open to tokens.
  */
@@ -62,6 +62,8 @@ const REVIEWED: Record<string, 'public' | 'session' | 'fresh' | 'operator' | 'is
   listHolderDids: 'profile:read',
   createHolderDid: 'profile:write',
   createPresentation: 'shares:write',
+  // It adds badges and makes groups: both scopes, as adding each by hand would take.
+  importAccount: 'badges:write groups:write',
   operatorDeleteAccount: 'operator',
   listOperatorReports: 'operator',
   resolveOperatorReport: 'operator',
@@ -137,7 +139,7 @@ function contractRule(op: OperationInfo): string {
   }
   if (schemes.has('bearerToken')) {
     const alternatives = op.security.filter((alt) => 'bearerToken' in alt);
-    return alternatives.length === 1 && bearer.length === 1 ? (bearer[0] as string) : 'unreviewed';
+    return alternatives.length === 1 && bearer.length >= 1 ? bearer.join(' ') : 'unreviewed';
   }
   return op.freshSession ? 'fresh' : 'session';
 }

@@ -48,7 +48,9 @@ after you allow it on this backpack's own consent page, for the things that page
 disconnect any of them at any time; their access ends at once.</p>
 <h2>Correcting and taking your information</h2>
 <p>You can change your display name and addresses whenever you like, and download everything the
-backpack holds about you as one file.</p>
+backpack holds about you as one file, each badge with its image. That file alone is enough to move:
+another backpack of this kind loads it, checks every badge again with its issuer, and rebuilds your
+groups; share links are not carried over, so nothing becomes public that you did not share there.</p>
 <h2>Deleting</h2>
 <p>You can delete one badge, all your badges, or your whole backpack. Deletion is immediate and cannot
 be undone: the rows, images, sessions, tokens, consents and share links go, and nothing left ties any

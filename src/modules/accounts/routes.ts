@@ -4,12 +4,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { components } from '../../generated/api.ts';
 import { crossSite, principalOf } from '../../http/auth.ts';
-import type { OperationHandlers } from '../../http/operations.ts';
+import { type OperationHandlers, sendStreamed } from '../../http/operations.ts';
 import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
 import type { Mailer } from '../../mail/index.ts';
 import type { AccessTokens, AccessTokenView } from './access-tokens.ts';
 import type { Codes } from './codes.ts';
+import { exportStream } from './export-stream.ts';
 import { type AccountsService, type AddressView, normalizeAddress, type ProfileView } from './service.ts';
 import type { Sessions, SessionView } from './sessions.ts';
 import { requesterOf, type SignedIn, type SignIn } from './sign-in.ts';
@@ -386,11 +387,12 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       const data = await service.export(principal.earnerId, principal.credentialId);
       reply.header('content-disposition', 'attachment; filename="backpack-export.json"');
       reply.header('cache-control', 'no-store');
-      return {
-        ...data,
+      // Streamed as written (chunked, no Content-Length): sections are read page by page.
+      const head: Omit<Schemas['AccountExport'], 'sections'> = {
         exportedAt: iso(data.exportedAt),
         account: {
           ...data.account,
+          pushPolicy: data.account.pushPolicy === 'accept' ? 'accept' : 'hold',
           createdAt: iso(data.account.createdAt),
           updatedAt: iso(data.account.updatedAt),
         },
@@ -398,9 +400,8 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
         sessions: data.sessions.map(sessionJson),
         accessTokens: data.accessTokens.map(tokenJson),
         operatorActions: data.operatorActions.map((a) => ({ ...a, createdAt: iso(a.createdAt) })),
-        // Each module holding the earner's data registers its section when the app is built.
-        sections: data.sections as Schemas['AccountExport']['sections'],
       };
+      return sendStreamed(reply, 'application/json; charset=utf-8', exportStream(head, data.sections));
     },
 
     operatorDeleteAccount: async (request, reply) => {

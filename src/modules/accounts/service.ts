@@ -66,12 +66,20 @@ export interface AccountExport {
   sessions: SessionView[];
   accessTokens: AccessTokenView[];
   operatorActions: OperatorActionView[];
-  /** One section per module that holds the earner's data, by the name it registered. */
-  sections: Record<string, Record<string, unknown>[]>;
+  /**
+   * One section per module that holds the earner's data, by the name it registered, read as
+   * it is written out: a section as large as a backpack is never held in memory whole.
+   */
+  sections: [name: string, items: AsyncIterable<Record<string, unknown>>][];
 }
 
-/** A module's share of the export: a list of plain objects about the earner. */
-export type ExportSection = (earnerId: string) => Promise<Record<string, unknown>[]>;
+/**
+ * A module's share of the export: plain objects about the earner, as a list when they are few
+ * (groups, links) or read page by page as they are written out when they can be many (badges).
+ */
+export type ExportSection = (
+  earnerId: string,
+) => Promise<Record<string, unknown>[]> | AsyncIterable<Record<string, unknown>>;
 /** A module's share of deletion, run inside the deletion's transaction, before the earner row goes. */
 export type DeletionStep = (tx: Tx, earnerId: string) => Promise<void>;
 
@@ -425,7 +433,7 @@ export class AccountsService {
       orderBy: { createdAt: 'asc' },
       select: { id: true, action: true, reason: true, createdAt: true },
     });
-    const result: AccountExport = {
+    return {
       exportedAt: this.now(),
       account: {
         id: earner.id,
@@ -439,10 +447,8 @@ export class AccountsService {
       sessions: (await this.sessions.list(earnerId, currentSessionId)).items,
       accessTokens: (await this.accessTokens.list(earnerId)).items,
       operatorActions,
-      sections: {},
+      sections: [...this.exportSections].map(([name, section]) => [name, sectionItems(section, earnerId)]),
     };
-    for (const [name, section] of this.exportSections) result.sections[name] = await section(earnerId);
-    return result;
   }
 
   /**
@@ -474,6 +480,14 @@ export class AccountsService {
     });
     this.erasure?.request(EARNER_TABLES);
   }
+}
+
+/** A section's items, read only when the export reaches that section. */
+async function* sectionItems(
+  section: ExportSection,
+  earnerId: string,
+): AsyncIterable<Record<string, unknown>> {
+  yield* await section(earnerId);
 }
 
 function addressUnavailable(): Problem {

@@ -24,6 +24,7 @@ export {
   type BadgeSummaryView,
   BadgesService,
   type DetailSection,
+  type ExportedBadge,
   type GroupFilter,
   type PushOptions,
 } from './service.ts';
@@ -57,8 +58,8 @@ export interface BadgesModule {
   addDetailSection: BadgesService['addDetailSection'];
   /** Lets the groups module resolve `groupId` in the list filter. */
   setGroupFilter: BadgesService['setGroupFilter'];
-  /** The `badges` section of the account export: each badge with its original assertion. */
-  exportSection: (earnerId: string) => Promise<Record<string, unknown>[]>;
+  /** The `badges` section of the account export: each badge with its original and its image. */
+  exportSection: (earnerId: string) => AsyncIterable<Record<string, unknown>>;
   /** Re-verifies the badges verified longest ago, a bounded batch per run, for the scheduler. */
   reverifyJob: { name: string; everyMs: number; run: (now: Date) => Promise<void> };
 }
@@ -121,10 +122,7 @@ export function createBadges({
     },
     addDetailSection: (name, section, fresh) => service.addDetailSection(name, section, fresh),
     setGroupFilter: (filter) => service.setGroupFilter(filter),
-    exportSection: async (earnerId) =>
-      (await service.exportAll(earnerId)).map(
-        ({ sections: _none, ...badge }) => badge as Record<string, unknown>,
-      ),
+    exportSection: (earnerId) => service.exportAll(earnerId),
     reverifyJob: {
       name: 'badges-reverify',
       everyMs: REVERIFY_EVERY_MS,

@@ -50,6 +50,8 @@ type OriginalFormat = Schemas['Badge']['original']['format'];
 export interface PushOptions {
   acceptance?: 'accepted' | 'pending';
   replaceOlder?: boolean;
+  /** Wait for a verification turn as long as it takes (an import, one badge at a time). */
+  patient?: boolean;
 }
 
 /** The list's filters, order and page, as listBadges takes them (defaults filled in). */
@@ -376,11 +378,12 @@ export class BadgesService {
     earnerId: string,
     input: BadgeInput,
     now: Date,
+    patient = false,
   ): Promise<{ verdict: Verdict; fetchCode: string | undefined }> {
     const key = `${earnerId}\n${inputKey(input)}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const started = this.verify(earnerId, input, now).finally(() => this.inFlight.delete(key));
+    const started = this.verify(earnerId, input, now, patient).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, started);
     return started;
   }
@@ -442,7 +445,7 @@ export class BadgesService {
     push: PushOptions = {},
   ): Promise<{ created: boolean; replaced?: boolean; badge: BadgeDetailView }> {
     const now = this.deps.now();
-    const first = await this.verifyOnce(earnerId, input, now);
+    const first = await this.verifyOnce(earnerId, input, now, push.patient);
     const { verdict, fetchCode } = { ...first, verdict: await this.refreshed(earnerId, first.verdict, now) };
     const refused = refusal(verdict, fetchCode);
     if (refused) throw refused;
@@ -618,6 +621,11 @@ export class BadgesService {
     return (
       !!row && row.issuerId === badge.issuer.id && !Number.isNaN(issued.getTime()) && issued > row.issuedOn
     );
+  }
+
+  /** The id of the earner's badge with this issuer and assertion id, if they hold it. */
+  heldId(earnerId: string, issuerId: string, assertionId: string): Promise<string | null> {
+    return this.findByAssertion(earnerId, issuerId, assertionId);
   }
 
   private async findByAssertion(
@@ -855,17 +863,59 @@ export class BadgesService {
     };
   }
 
-  /** Every badge of the earner with its original assertion, for the account export. */
-  async exportAll(earnerId: string): Promise<BadgeDetailView[]> {
-    const rows = await this.deps.prisma.backpackItem.findMany({
-      where: { earnerId },
-      select: DETAIL_SELECT,
-      orderBy: [{ addedAt: 'asc' }, { id: 'asc' }],
-    });
-    const now = this.deps.now();
-    return rows.map((row) => toDetail(row, now, {}));
+  /**
+   * Every badge of the earner with its original assertion and its image's bytes (base64), for
+   * the account export, oldest first. Read a page at a time (by `addedAt` and id, so that badges
+   * added meanwhile neither repeat nor shift the pages), so that memory does not grow with the
+   * backpack.
+   */
+  async *exportAll(earnerId: string): AsyncGenerator<ExportedBadge> {
+    let after: { addedAt: Date; id: string } | null = null;
+    for (;;) {
+      const rows: (DetailRow & { assertionId: string })[] = await this.deps.prisma.backpackItem.findMany({
+        where: {
+          earnerId,
+          ...(after
+            ? { OR: [{ addedAt: { gt: after.addedAt } }, { addedAt: after.addedAt, id: { gt: after.id } }] }
+            : {}),
+        },
+        select: { ...DETAIL_SELECT, assertionId: true },
+        orderBy: [{ addedAt: 'asc' }, { id: 'asc' }],
+        take: EXPORT_PAGE,
+      });
+      if (rows.length === 0) return;
+      const now = this.deps.now();
+      for (const row of rows) {
+        const image = row.imageType
+          ? await this.deps.prisma.badgeImage.findUnique({
+              where: { itemId: row.id },
+              select: { contentType: true, bytes: true },
+            })
+          : null;
+        const { sections: _none, ...badge } = toDetail(row, now, {});
+        yield {
+          ...badge,
+          assertionId: row.assertionId,
+          image: image
+            ? { contentType: image.contentType, data: Buffer.from(image.bytes).toString('base64') }
+            : null,
+        };
+      }
+      const last = rows[rows.length - 1] as DetailRow;
+      after = { addedAt: last.addedAt, id: last.id };
+      if (rows.length < EXPORT_PAGE) return;
+    }
   }
 }
+
+/** Badges read per query by the export: enough to amortize the query, few enough to hold. */
+const EXPORT_PAGE = 100;
+
+/** A badge as the account export carries it: its detail, its assertion's id and its image. */
+export type ExportedBadge = Omit<BadgeDetailView, 'sections'> & {
+  assertionId: string;
+  image: { contentType: string; data: string } | null;
+};
 
 /** The status filter, with a badge past its expiry counted as expired whatever was stored. */
 function statusWhere(status: BadgeStatus | undefined, now: Date): Record<string, unknown> {

@@ -173,6 +173,53 @@ export class GroupsService {
 
   // --- for other modules ----------------------------------------------------------------------
 
+  /**
+   * Brings a group from an account export: the earner's group of the same name (the first
+   * made) takes the badges it lacks, at its end; otherwise a new group is made, within the cap.
+   * Ids that are not the earner's badges are left out. Importing twice changes nothing more.
+   */
+  async importGroup(
+    earnerId: string,
+    input: { name: string; description: string; badgeIds: string[] },
+  ): Promise<{ created: boolean; added: number }> {
+    const owned = await this.badges.ownedIds(earnerId, input.badgeIds);
+    const wanted = [...new Set(input.badgeIds)].filter((id) => owned.has(id));
+    const held = await this.prisma.group.findFirst({
+      where: { earnerId, name: input.name },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      select: { id: true, members: { select: { itemId: true, position: true } } },
+    });
+    const now = this.now();
+    if (!held) {
+      if ((await this.prisma.group.count({ where: { earnerId } })) >= this.maxGroups) {
+        throw new Problem('limit_reached', `An account can hold at most ${this.maxGroups} groups.`);
+      }
+      await this.prisma.group.create({
+        data: {
+          id: newId(),
+          earnerId,
+          name: input.name,
+          description: input.description,
+          createdAt: now,
+          updatedAt: now,
+          members: { create: wanted.map((itemId, position) => ({ itemId, position })) },
+        },
+      });
+      return { created: true, added: wanted.length };
+    }
+    const present = new Set(held.members.map((m) => m.itemId));
+    const missing = wanted.filter((id) => !present.has(id));
+    if (missing.length === 0) return { created: false, added: 0 };
+    const next = held.members.reduce((max, m) => Math.max(max, m.position), -1) + 1;
+    await this.prisma.$transaction([
+      this.prisma.groupMember.createMany({
+        data: missing.map((itemId, i) => ({ groupId: held.id, itemId, position: next + i })),
+      }),
+      this.prisma.group.updateMany({ where: { id: held.id, earnerId }, data: { updatedAt: now } }),
+    ]);
+    return { created: false, added: missing.length };
+  }
+
   /** The group's name and description when it is the earner's, else null. */
   async find(
     earnerId: string,
