@@ -269,7 +269,7 @@ describeEachDatabase('the backpack’s own pages', (current) => {
     for (const promise of [
       '13 or older',
       'visible to you alone',
-      'salted',
+      'in any form or spelling',
       'consent',
       'cannot',
       'download',
