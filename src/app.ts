@@ -191,6 +191,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     log: app.log,
     holderDids: (earnerId) => wallet.holderKeys.dids(earnerId),
     erasure: db.erasure,
+    confirmDeletion: accounts.confirmBadgeDeletion,
   });
   scheduler.register(badges.reverifyJob);
   accounts.addExportSection('badges', badges.exportSection);
@@ -217,6 +218,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   accounts.addExportSection('groups', (earnerId) => groups.service.exportSection(earnerId));
   accounts.addExportSection('shareLinks', (earnerId) => sharing.service.exportSection(earnerId));
+  badges.onRemoveAll((earnerId, tx) => sharing.service.endAll(earnerId, tx));
   const connect = createConnect({
     prisma: db.prisma,
     raw: db.raw,

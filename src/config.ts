@@ -552,7 +552,8 @@ export const SETTINGS = {
   },
   deletionFreshnessMinutes: {
     variable: 'DELETION_FRESHNESS_MINUTES',
-    description: 'Deleting the account needs a sign-in this recent, or else an e-mailed confirmation code.',
+    description:
+      'Deleting the account, or all its badges, needs a sign-in this recent, or else an e-mailed confirmation code for that deletion.',
     default: '10',
     expected: 'an integer from 1 to 1440',
     parse: integer(1, 1440),

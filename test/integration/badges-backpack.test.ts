@@ -138,7 +138,7 @@ describeEachDatabase('badges: the backpack', (current) => {
       expect(res.json().code).toBe('not_found');
     }
     const deleteAll = await app.inject({ method: 'DELETE', url: '/v1/badges', headers: headers(intruder) });
-    expect(deleteAll.json()).toEqual({ deleted: 0 });
+    expect(deleteAll.json()).toEqual({ deleted: 0, endedShareLinks: 0 });
     const after = await app.db.prisma.backpackItem.findUniqueOrThrow({ where: { id } });
     expect(after).toEqual(before);
     expect(await app.db.prisma.badgeImage.count({ where: { itemId: id } })).toBe(1);
@@ -158,7 +158,7 @@ describeEachDatabase('badges: the backpack', (current) => {
     expect(again.statusCode).toBe(404);
     expect((await list(earner)).json().total).toBe(2);
     const all = await app.inject({ method: 'DELETE', url: '/v1/badges', headers: headers(earner) });
-    expect(all.json()).toEqual({ deleted: 2 });
+    expect(all.json()).toEqual({ deleted: 2, endedShareLinks: 0 });
     expect(await app.db.prisma.backpackItem.count({ where: { earnerId: earner.id } })).toBe(0);
     expect(await app.db.prisma.badgeImage.count({ where: { item: { earnerId: earner.id } } })).toBe(0);
     expect(await app.db.prisma.earner.count({ where: { id: earner.id } })).toBe(1);

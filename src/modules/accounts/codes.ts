@@ -8,7 +8,7 @@ import { Problem } from '../../http/problems.ts';
 import type { Db, Tx } from './db.ts';
 import { hashSecret, newId, newSecret } from './secrets.ts';
 
-export type CodePurpose = 'sign_in' | 'verify_address' | 'confirm_deletion';
+export type CodePurpose = 'sign_in' | 'verify_address' | 'confirm_deletion' | 'confirm_badge_deletion';
 
 export interface CodePolicy {
   ttlMs: number;

@@ -14,6 +14,7 @@ import type { Job } from '../../jobs/scheduler.ts';
 import type { Mailer } from '../../mail/index.ts';
 import { AccessTokens } from './access-tokens.ts';
 import { Codes } from './codes.ts';
+import { DeletionConfirmation } from './confirmation.ts';
 import type { Db } from './db.ts';
 import { OidcVerifier } from './oidc.ts';
 import { pageHandlers } from './page-routes.ts';
@@ -55,6 +56,8 @@ export interface AccountsModule {
   signIn: SignIn;
   resolvers: CredentialResolvers;
   handlers: OperationHandlers;
+  /** Deleting every badge takes what deleting the account takes: a recent sign-in or a mailed code. */
+  confirmBadgeDeletion: DeletionConfirmation['confirmBadgeDeletion'];
   /** The sign-in page's forms, registered with a form parser of their own. */
   pagesScope: ContractScope;
   cookieName: string;
@@ -120,6 +123,7 @@ export function createAccounts({
     codeTtlMinutes: CODE_TTL_MINUTES,
   });
   const cookieName = sessionCookieName(config);
+  const confirmation = new DeletionConfirmation(codes, config.deletionFreshnessMinutes, now);
   const operator = operatorCheck(config.operatorTokenSha256);
   return {
     service,
@@ -128,6 +132,7 @@ export function createAccounts({
     codes,
     signIn,
     cookieName,
+    confirmBadgeDeletion: (principal, code) => confirmation.confirmBadgeDeletion(principal, code),
     resolvers: {
       session: (secret) => sessions.resolve(secret),
       bearer: (secret) => accessTokens.resolve(secret),
@@ -145,6 +150,7 @@ export function createAccounts({
         signIn,
         mailer,
         cookieName,
+        confirmation,
         listProviders: () => oidc.list(),
         codeTtlMinutes: CODE_TTL_MINUTES,
       }),

@@ -10,6 +10,7 @@ import { Problem } from '../../http/problems.ts';
 import type { Mailer } from '../../mail/index.ts';
 import type { AccessTokens, AccessTokenView } from './access-tokens.ts';
 import type { Codes } from './codes.ts';
+import type { DeletionConfirmation } from './confirmation.ts';
 import { exportStream } from './export-stream.ts';
 import { type AccountsService, type AddressView, normalizeAddress, type ProfileView } from './service.ts';
 import type { Sessions, SessionView } from './sessions.ts';
@@ -28,6 +29,7 @@ export interface RoutesDeps {
   signIn: SignIn;
   mailer: Mailer;
   cookieName: string;
+  confirmation: DeletionConfirmation;
   listProviders: () => { name: string; issuer: string }[];
   codeTtlMinutes: number;
 }
@@ -356,25 +358,28 @@ export function accountsHandlers(deps: RoutesDeps): OperationHandlers {
       return reply.code(202).send({ status: 'accepted' });
     },
 
+    requestBadgeDeletionCode: async (request, reply) => {
+      const { earnerId } = sessionOnly(request);
+      const to = await service.primaryAddress(earnerId);
+      if (!to) throw new Problem('not_found', 'The account has no verified address to send a code to.');
+      await sendCode(
+        to,
+        'Confirm the deletion of all your badges',
+        'Someone signed in to your Badge Backpack asked to delete all the badges in it, and to end the share links that show them. To confirm, enter this code:',
+        await codes.issue('confirm_badge_deletion', to, earnerId),
+      );
+      return reply.code(202).send({ status: 'accepted' });
+    },
+
     deleteAccount: async (request, reply) => {
       const principal = sessionOnly(request);
       const body = request.body ?? {};
-      const freshMs = config.deletionFreshnessMinutes * 60_000;
-      const fresh =
-        principal.authenticatedAt !== null &&
-        deps.now().getTime() - principal.authenticatedAt.getTime() <= freshMs;
-      if (!fresh) {
-        if (!body.confirmationCode) {
-          throw new Problem(
-            'confirmation_required',
-            `Sign in again (within ${config.deletionFreshnessMinutes} minutes), or send the code from requestDeletionCode.`,
-          );
-        }
-        const code = await codes.find('confirm_deletion', body.confirmationCode);
-        if (code.earnerId !== principal.earnerId) {
-          throw new Problem('code_invalid', 'The code was not sent for this account.');
-        }
-      }
+      await deps.confirmation.check(
+        principal,
+        'confirm_deletion',
+        body.confirmationCode,
+        'requestDeletionCode',
+      );
       // The code goes with the account (its row cascades from the earner).
       await service.deleteEarner(principal.earnerId);
       clearSession(reply);

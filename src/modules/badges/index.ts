@@ -10,6 +10,7 @@ import type { RawReader } from '../../db/raw.ts';
 import type { RawWriter } from '../../db/raw-writes.ts';
 import { RenderedCache } from '../../db/revisions.ts';
 import type { Provider } from '../../db/url.ts';
+import type { Principal } from '../../http/auth.ts';
 import type { ContractScope, OperationHandlers } from '../../http/contract.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { Fetcher } from '../openbadges/index.ts';
@@ -46,6 +47,8 @@ export interface BadgesDeps {
   holderDids?: (earnerId: string) => Promise<string[]>;
   /** Erases deleted badges' bytes from the database files. */
   erasure?: Erasure;
+  /** Deleting every badge needs the confirmation deleting the account needs; throws without it. */
+  confirmDeletion: (principal: Principal, confirmationCode: string | undefined) => Promise<void>;
 }
 
 export interface BadgesModule {
@@ -58,6 +61,8 @@ export interface BadgesModule {
   addDetailSection: BadgesService['addDetailSection'];
   /** Lets the groups module resolve `groupId` in the list filter. */
   setGroupFilter: BadgesService['setGroupFilter'];
+  /** Lets the sharing module end, with every badge, the share links that would show nothing. */
+  onRemoveAll: BadgesService['onRemoveAll'];
   /** The `badges` section of the account export: each badge with its original and its image. */
   exportSection: (earnerId: string) => AsyncIterable<Record<string, unknown>>;
   /** Re-verifies the badges verified longest ago, a bounded batch per run, for the scheduler. */
@@ -80,6 +85,7 @@ export function createBadges({
   log,
   holderDids,
   erasure,
+  confirmDeletion,
 }: BadgesDeps): BadgesModule {
   // Issuer keys are reused through the app's HTTP cache, for as long as their servers allow.
   const gate = new VerificationGate({
@@ -107,7 +113,7 @@ export function createBadges({
   return {
     service,
     views: new SharedBadgeViews(prisma, now),
-    handlers: badgesHandlers(service, uploadMaxBytes, {
+    handlers: badgesHandlers(service, uploadMaxBytes, confirmDeletion, {
       raw,
       now,
       cache: new RenderedCache(config.renderCacheMaxBytes, 5 * 60_000),
@@ -122,6 +128,7 @@ export function createBadges({
     },
     addDetailSection: (name, section, fresh) => service.addDetailSection(name, section, fresh),
     setGroupFilter: (filter) => service.setGroupFilter(filter),
+    onRemoveAll: (step) => service.onRemoveAll(step),
     exportSection: (earnerId) => service.exportAll(earnerId),
     reverifyJob: {
       name: 'badges-reverify',

@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RawReader } from '../../db/raw.ts';
 import { earnerRevision, nextExpiry, type RenderedCache } from '../../db/revisions.ts';
-import { principalOf } from '../../http/auth.ts';
+import { type Principal, principalOf } from '../../http/auth.ts';
 import { type BodyOf, type OperationHandlers, sendSerialized } from '../../http/operations.ts';
 import { pageLinks } from '../../http/paging.ts';
 import { Problem } from '../../http/problems.ts';
@@ -61,6 +61,7 @@ function listKey(earnerId: string, q: ListQuery): string {
 export function badgesHandlers(
   service: BadgesService,
   uploadMaxBytes: number,
+  confirmDeletion: (principal: Principal, confirmationCode: string | undefined) => Promise<void>,
   caching?: ListCaching,
 ): OperationHandlers {
   const readMultipart = async (request: FastifyRequest) => readUpload(request, uploadMaxBytes);
@@ -122,8 +123,9 @@ export function badgesHandlers(
     },
 
     deleteAllBadges: async (request) => {
-      const { earnerId } = principalOf(request);
-      return { deleted: await service.removeAll(earnerId) };
+      const principal = principalOf(request);
+      await confirmDeletion(principal, request.body?.confirmationCode);
+      return service.removeAll(principal.earnerId);
     },
 
     getBadge: async (request) => {

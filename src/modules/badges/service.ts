@@ -12,7 +12,7 @@ import type { Provider } from '../../db/url.ts';
 import type { components } from '../../generated/api.ts';
 import type { QueryOf, WithDates } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
-import type { AccountsService } from '../accounts/index.ts';
+import type { AccountsService, Tx } from '../accounts/index.ts';
 import {
   type BadgeInput,
   type BadgeVersion,
@@ -62,6 +62,9 @@ export type SortKey = ListQuery['sort'];
 export type DetailSection = (earnerId: string, itemId: string) => Promise<unknown>;
 /** The ids of the items in one of the earner's groups, or null when there is no such group. */
 export type GroupFilter = (earnerId: string, groupId: string) => Promise<string[] | null>;
+
+/** What another module ends when every badge goes, inside that transaction; returns how many. */
+export type RemoveAllStep = (earnerId: string, tx: Tx) => Promise<number>;
 
 export interface BadgesDeps {
   prisma: Db;
@@ -356,6 +359,7 @@ export class BadgesService {
   private readonly sections = new Map<string, { read: DetailSection; fresh: unknown }>();
   private readonly inFlight = new Map<string, Promise<{ verdict: Verdict; fetchCode: string | undefined }>>();
   private groupFilter: GroupFilter | null = null;
+  private removeAllStep: RemoveAllStep | null = null;
 
   constructor(private readonly deps: BadgesDeps) {}
 
@@ -703,10 +707,22 @@ export class BadgesService {
     this.deps.erasure?.request(BADGE_TABLES);
   }
 
-  async removeAll(earnerId: string): Promise<number> {
-    const { count } = await this.deps.prisma.backpackItem.deleteMany({ where: { earnerId } });
-    if (count > 0) this.deps.erasure?.request(BADGE_TABLES);
-    return count;
+  /**
+   * Deletes every badge of the earner and, in the same transaction, what the step registered
+   * with `onRemoveAll` ends with them (share links left with nothing to show).
+   */
+  async removeAll(earnerId: string): Promise<{ deleted: number; endedShareLinks: number }> {
+    const result = await this.deps.prisma.$transaction(async (tx) => {
+      const endedShareLinks = this.removeAllStep ? await this.removeAllStep(earnerId, tx) : 0;
+      const { count } = await tx.backpackItem.deleteMany({ where: { earnerId } });
+      return { deleted: count, endedShareLinks };
+    });
+    if (result.deleted > 0 || result.endedShareLinks > 0) this.deps.erasure?.request(BADGE_TABLES);
+    return result;
+  }
+
+  onRemoveAll(step: RemoveAllStep): void {
+    this.removeAllStep = step;
   }
 
   async image(earnerId: string, id: string): Promise<{ contentType: string; bytes: Uint8Array }> {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Db } from '../../db/client.ts';
 import type { components } from '../../generated/api.ts';
 import { Problem } from '../../http/problems.ts';
-import { type AccountsService, newId, newSecret } from '../accounts/index.ts';
+import { type AccountsService, newId, newSecret, type Tx } from '../accounts/index.ts';
 import type { BadgePublicDetail, SharedBadgeViews } from '../badges/index.ts';
 import type { GroupsService } from '../groups/index.ts';
 import { hashRecipient } from '../openbadges/index.ts';
@@ -94,6 +94,15 @@ export class SharingService {
       },
     });
     return this.view(row);
+  }
+
+  /**
+   * Ends every share link of the earner, inside `tx`: called as all their badges go, when
+   * every group is left empty and every single-badge link without its badge.
+   */
+  async endAll(earnerId: string, tx: Tx): Promise<number> {
+    const { count } = await tx.shareLink.deleteMany({ where: { earnerId } });
+    return count;
   }
 
   /** One page of the earner's share links, newest first, with how many there are in all. */
