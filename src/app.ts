@@ -227,6 +227,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     accounts: accounts.service,
     badges: badges.service,
     pushed: new PushedBadges(db.prisma, now, db.erasure),
+    mailer: mail.mailer,
+    log: app.log,
     session: async (request) => {
       const secret = request.cookies[accounts.cookieName];
       return secret ? accounts.resolvers.session(secret) : null;

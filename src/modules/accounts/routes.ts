@@ -79,6 +79,7 @@ function profileJson(p: ProfileView): Schemas['Profile'] {
     displayName: p.displayName,
     handle: p.handle,
     pushPolicy: p.pushPolicy,
+    pushReviewMail: p.pushReviewMail,
     createdAt: iso(p.createdAt),
     addresses: p.addresses.map(addressJson),
   };

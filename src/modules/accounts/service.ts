@@ -30,6 +30,7 @@ export interface ProfileView {
   displayName: string | null;
   handle: string | null;
   pushPolicy: 'accept' | 'hold';
+  pushReviewMail: boolean;
   createdAt: Date;
   addresses: AddressView[];
 }
@@ -38,6 +39,7 @@ export interface ProfilePatch {
   displayName?: string | null;
   handle?: string | null;
   pushPolicy?: 'accept' | 'hold';
+  pushReviewMail?: boolean;
 }
 
 export interface OperatorActionView {
@@ -59,6 +61,7 @@ export interface AccountExport {
     displayName: string | null;
     handle: string | null;
     pushPolicy: 'accept' | 'hold';
+    pushReviewMail: boolean;
     createdAt: Date;
     updatedAt: Date;
   };
@@ -359,6 +362,7 @@ export class AccountsService {
       displayName: earner.displayName,
       handle: earner.handle,
       pushPolicy: earner.pushPolicy === 'accept' ? 'accept' : 'hold',
+      pushReviewMail: earner.pushReviewMail,
       createdAt: earner.createdAt,
       addresses: await this.listAddresses(earnerId),
     };
@@ -369,6 +373,7 @@ export class AccountsService {
     if (patch.displayName !== undefined) data.displayName = patch.displayName?.trim() || null;
     if (patch.handle !== undefined) data.handle = patch.handle;
     if (patch.pushPolicy !== undefined) data.pushPolicy = patch.pushPolicy;
+    if (patch.pushReviewMail !== undefined) data.pushReviewMail = patch.pushReviewMail;
     try {
       await this.prisma.earner.update({ where: { id: earnerId }, data: { ...data, updatedAt: this.now() } });
     } catch (err) {
@@ -440,6 +445,7 @@ export class AccountsService {
         displayName: earner.displayName,
         handle: earner.handle,
         pushPolicy: earner.pushPolicy === 'accept' ? 'accept' : 'hold',
+        pushReviewMail: earner.pushReviewMail,
         createdAt: earner.createdAt,
         updatedAt: earner.updatedAt,
       },

@@ -2,7 +2,7 @@
 // (registration, consent page, code + PKCE, rotating tokens, revocation), the Badge Connect
 // 2.1 and Open Badges 3.0 APIs on its tokens, and the original Backpack Connect routes.
 import formbody from '@fastify/formbody';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../../config.ts';
 import type { Db } from '../../db/client.ts';
@@ -11,6 +11,7 @@ import type { Principal } from '../../http/auth.ts';
 import type { ContractScope } from '../../http/contract.ts';
 import type { OperationHandlers } from '../../http/operations.ts';
 import { Problem } from '../../http/problems.ts';
+import type { Mailer } from '../../mail/index.ts';
 import type { AccountsService } from '../accounts/index.ts';
 import type { BadgesService, PushedBadges } from '../badges/index.ts';
 import { backpackConnectHandlers } from './backpack-connect-routes.ts';
@@ -20,6 +21,7 @@ import { ACCESS_PREFIX, type AccessGrant, OAuthServer } from './oauth.ts';
 import { oauthHandlers } from './oauth-routes.ts';
 import { ob3Handlers } from './ob3-routes.ts';
 import { PlatformReports } from './reports.ts';
+import { heldBadgeNotice } from './review-mail.ts';
 import { reviewHandlers } from './review-routes.ts';
 
 export type { PlatformView, ReportOutcome, ReportStatus, ReportView } from './reports.ts';
@@ -36,6 +38,9 @@ export interface ConnectDeps {
   accounts: AccountsService;
   badges: BadgesService;
   pushed: PushedBadges;
+  /** Where the earner hears of a pushed badge held for review. */
+  mailer: Mailer;
+  log?: FastifyBaseLogger;
 }
 
 /** The name the service goes by towards issuers, and which no client may take. */
@@ -156,6 +161,12 @@ export function createConnect(deps: ConnectDeps): ConnectModule {
     badges: deps.badges,
     pushed: deps.pushed,
     grantOf,
+    notifyHeld: heldBadgeNotice({
+      mailer: deps.mailer,
+      accounts: deps.accounts,
+      oauth,
+      ...(deps.log ? { log: deps.log } : {}),
+    }),
   };
   // The issuer APIs (Badge Connect, Open Badges 3.0, Backpack Connect): the only operations an
   // issuer platform's token may call, and the ones a front end's token may not.

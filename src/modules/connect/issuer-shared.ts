@@ -10,6 +10,7 @@ import type { BadgesService, PushedBadges } from '../badges/index.ts';
 import type { BadgeInput } from '../openbadges/index.ts';
 import type { AccessGrant } from './oauth.ts';
 import { endpoint } from './oauth-routes.ts';
+import type { HeldBadgeNotice } from './review-mail.ts';
 
 export interface IssuerRoutesDeps {
   publicUrl: URL;
@@ -19,6 +20,8 @@ export interface IssuerRoutesDeps {
   badges: BadgesService;
   pushed: PushedBadges;
   grantOf: (request: FastifyRequest) => AccessGrant;
+  /** Tells the earner of a pushed badge held for their review. */
+  notifyHeld: HeldBadgeNotice;
 }
 
 export interface Failure {
@@ -70,10 +73,11 @@ export function issuerContext(deps: IssuerRoutesDeps) {
 
   const push = async (request: FastifyRequest, input: BadgeInput, replaceOlder = false) => {
     const grant = grantOf(request);
-    const policy = await accounts.pushPolicy(grant.earnerId);
+    const held = (await accounts.pushPolicy(grant.earnerId)) !== 'accept';
+    let result: Awaited<ReturnType<BadgesService['add']>>;
     try {
-      return await badges.add(grant.earnerId, input, grant.clientId, {
-        acceptance: policy === 'accept' ? 'accepted' : 'pending',
+      result = await badges.add(grant.earnerId, input, grant.clientId, {
+        acceptance: held ? 'pending' : 'accepted',
         replaceOlder,
       });
     } catch (err) {
@@ -88,6 +92,15 @@ export function issuerContext(deps: IssuerRoutesDeps) {
       }
       throw err;
     }
+    // Only the push that stored the badge tells the earner: a repeat (or the loser of a race
+    // between identical pushes) finds it held already, so each held badge is mailed once.
+    if (held && result.created) {
+      await deps.notifyHeld(grant.earnerId, grant.clientId, {
+        name: result.badge.name,
+        issuerName: result.badge.issuer.name,
+      });
+    }
+    return result;
   };
 
   const profileOf = async (earnerId: string) => {

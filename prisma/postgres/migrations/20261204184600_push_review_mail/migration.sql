@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "earners" ADD COLUMN     "pushReviewMail" BOOLEAN NOT NULL DEFAULT true;
