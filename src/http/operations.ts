@@ -28,6 +28,7 @@ export const QUERY_DEFAULTS = {
   listOperatorPlatforms: ['limit', 'offset'],
   listOperatorActions: ['limit', 'offset'],
   listNotices: ['limit', 'offset'],
+  listPushedBadges: ['limit', 'offset'],
 } as const satisfies { [Op in OperationId]?: readonly (keyof QueryParameters<Op>)[] };
 
 type Defaulted<Op> = Op extends keyof typeof QUERY_DEFAULTS ? (typeof QUERY_DEFAULTS)[Op][number] : never;

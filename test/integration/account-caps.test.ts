@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { SCOPES } from '../../src/modules/connect/index.ts';
 import { expectProblem, signInByEmail, uniqueAddress } from '../support/accounts.ts';
 import { testApp } from '../support/app.ts';
+import { insertBadge } from '../support/badge-rows.ts';
 import { type ConnectServer, connectPlatform, startConnectServer } from '../support/connect.ts';
 import { describeEachDatabase } from '../support/databases.ts';
 import { createEarner } from '../support/earners.ts';
@@ -238,6 +239,41 @@ describeEachDatabase('connected issuers a page at a time', (current) => {
     expect(theirs.json().items).toEqual([]);
     expectProblem(
       await app.inject({ url: '/v1/connected-issuers?offset=x', headers: earner.session }),
+      400,
+      'validation_failed',
+    );
+  });
+
+  it('lists pushed badges a page at a time, pending first, with the total and links to the other pages', async () => {
+    const { app } = server;
+    const earner = await createEarner(app);
+    const { platform } = await connectPlatform(server, earner, SCOPES.assertionCreate);
+    const recipient = earner.addresses[0] as string;
+    const ids: string[] = [];
+    for (const acceptance of ['accepted', 'pending', 'pending'] as const) {
+      ids.push(await insertBadge(app, earner.id, { recipient, acceptance }));
+    }
+    // As a push stores them: marked with the platform that sent them.
+    await app.db.prisma.backpackItem.updateMany({
+      where: { id: { in: ids } },
+      data: { source: platform.client.client_id },
+    });
+    await insertBadge(app, earner.id, { recipient, name: 'Added by the earner' });
+    const first = await app.inject({ url: '/v1/pushed-badges?limit=2', headers: earner.session });
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['x-total-count']).toBe('3');
+    expect(first.json().items.map((b: { acceptance: string }) => b.acceptance)).toEqual([
+      'pending',
+      'pending',
+    ]);
+    expect(String(first.headers.link)).toContain('</v1/pushed-badges?limit=2&offset=2>; rel="next"');
+    const second = await app.inject({ url: '/v1/pushed-badges?limit=2&offset=2', headers: earner.session });
+    expect(second.json().items.map((b: { acceptance: string }) => b.acceptance)).toEqual(['accepted']);
+    expect(String(second.headers.link)).not.toContain('rel="next"');
+    const seen = [...first.json().items, ...second.json().items].map((b: { id: string }) => b.id);
+    expect(seen.sort()).toEqual([...ids].sort());
+    expectProblem(
+      await app.inject({ url: '/v1/pushed-badges?limit=101', headers: earner.session }),
       400,
       'validation_failed',
     );

@@ -81,36 +81,47 @@ export class PushedBadges {
     return { items, total };
   }
 
-  /** Badges that issuer platforms pushed, pending ones first. */
-  async list(earnerId: string): Promise<PushedBadge[]> {
-    const rows = await this.prisma.backpackItem.findMany({
-      where: { earnerId, source: { not: 'earner' } },
-      select: {
-        id: true,
-        name: true,
-        issuerId: true,
-        issuerName: true,
-        issuedOn: true,
-        expiresAt: true,
-        status: true,
-        source: true,
-        acceptance: true,
-        addedAt: true,
-      },
-      orderBy: [{ acceptance: 'desc' }, { addedAt: 'desc' }, { id: 'asc' }],
-      take: 500,
-    });
+  /** One page of the badges issuer platforms pushed, pending ones first, with how many in all. */
+  async list(
+    earnerId: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ items: PushedBadge[]; total: number }> {
+    const where = { earnerId, source: { not: 'earner' } };
+    const [rows, total] = await Promise.all([
+      this.prisma.backpackItem.findMany({
+        where,
+        select: {
+          id: true,
+          name: true,
+          issuerId: true,
+          issuerName: true,
+          issuedOn: true,
+          expiresAt: true,
+          status: true,
+          source: true,
+          acceptance: true,
+          addedAt: true,
+        },
+        orderBy: [{ acceptance: 'desc' }, { addedAt: 'desc' }, { id: 'asc' }],
+        take: page.limit,
+        skip: page.offset,
+      }),
+      this.prisma.backpackItem.count({ where }),
+    ]);
     const now = this.now();
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      issuer: { id: r.issuerId, name: r.issuerName },
-      issuedOn: r.issuedOn,
-      status: currentStatus(r.status, r.expiresAt, now),
-      source: r.source,
-      acceptance: r.acceptance === 'pending' ? 'pending' : 'accepted',
-      addedAt: r.addedAt,
-    }));
+    const items = rows.map(
+      (r): PushedBadge => ({
+        id: r.id,
+        name: r.name,
+        issuer: { id: r.issuerId, name: r.issuerName },
+        issuedOn: r.issuedOn,
+        status: currentStatus(r.status, r.expiresAt, now),
+        source: r.source,
+        acceptance: r.acceptance === 'pending' ? 'pending' : 'accepted',
+        addedAt: r.addedAt,
+      }),
+    );
+    return { items, total };
   }
 
   async accept(earnerId: string, id: string): Promise<void> {

@@ -3,15 +3,18 @@
 
 import { principalOf } from '../../http/auth.ts';
 import type { OperationHandlers } from '../../http/operations.ts';
+import { sendPageHeaders } from '../../http/paging.ts';
 import type { PushedBadges } from '../badges/index.ts';
 import type { OAuthServer } from './oauth.ts';
 
 export function reviewHandlers(deps: { pushed: PushedBadges; oauth: OAuthServer }): OperationHandlers {
   const { pushed, oauth } = deps;
   return {
-    listPushedBadges: async (request) => {
+    listPushedBadges: async (request, reply) => {
       const { earnerId } = principalOf(request);
-      const items = await pushed.list(earnerId);
+      const page = request.query;
+      const { items, total } = await pushed.list(earnerId, page);
+      sendPageHeaders(reply, '/v1/pushed-badges', page, total);
       const names = await oauth.clientNames([...new Set(items.map((i) => i.source))]);
       return {
         items: items.map(({ source, ...item }) => ({
