@@ -107,7 +107,7 @@ describeEachDatabase('deletion leaves no bytes in the database files', (current)
 
     const res = await app.inject({ method: 'DELETE', url: '/v1/badges', headers: earner.headers });
     expect(res.statusCode, res.body).toBe(200);
-    expect(res.json()).toEqual({ deleted: 2 });
+    expect(res.json()).toEqual({ deleted: 2, endedShareLinks: 0 });
     expect(await filesHold(strings)).toEqual([] as string[]);
   });
 
