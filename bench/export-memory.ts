@@ -9,10 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyMigrations } from '../src/db/migrations.ts';
+import { createBenchDatabase } from './support/database.ts';
 import { startIssuer } from './support/issuer.ts';
 import { cloneBadges, seedBackpack } from './support/seed.ts';
 
@@ -21,33 +21,6 @@ const args = process.argv.slice(2);
 const kind = (args.find((a) => a.startsWith('--db='))?.slice(5) ?? 'sqlite') as 'sqlite' | 'postgres';
 const badges = Number(args.find((a) => a.startsWith('--badges='))?.slice(9) ?? 100_000);
 const IMAGE_BYTES = 16 * 1024;
-const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-
-async function database(): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'backpack-export-bench-'));
-    return {
-      url: `file:${join(dir, 'bench.db')}`,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const name = `backpack_export_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_SERVER });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_SERVER);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: POSTGRES_SERVER });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 function peakRssMb(child: ChildProcess): number {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
@@ -55,7 +28,7 @@ function peakRssMb(child: ChildProcess): number {
 }
 
 const issuer = await startIssuer();
-const db = await database();
+const db = await createBenchDatabase(kind, 'backpack_export_bench');
 const payloadDir = mkdtempSync(join(tmpdir(), 'backpack-export-bench-payloads-'));
 let child: ChildProcess | undefined;
 try {

@@ -6,7 +6,6 @@
 //   --profile       write a V8 CPU profile of the server to bench/results/profiles/
 //   --push-only     S3 (pushes against the peer) only, on a backpack of 100 badges
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyMigrations } from '../src/db/migrations.ts';
 import { benchEngine } from './engine.ts';
+import { createBenchDatabase, POSTGRES_SERVER } from './support/database.ts';
 import { type LocalIssuer, startIssuer } from './support/issuer.ts';
 import { type Row, renderChart, renderMarkdown } from './support/report.ts';
 import { cloneBadges, type SeededBackpack, seedBackpack } from './support/seed.ts';
@@ -25,7 +25,6 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const args = new Set(process.argv.slice(2));
 const QUICK = args.has('--quick');
 const ONLY_DB = [...args].find((a) => a.startsWith('--db='))?.slice(5);
-const POSTGRES_SERVER = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const DURATION = QUICK ? 2 : 10;
 const WARMUP = QUICK ? 1 : 4;
 const ROUNDS = QUICK ? 1 : 3;
@@ -74,34 +73,6 @@ async function load(url: string, opts: Partial<autocannon.Options> = {}, seconds
     statuses: Object.entries(codes)
       .map(([code, stat]) => `${code}:${stat.count}`)
       .join(' '),
-  };
-}
-
-async function createDatabase(
-  kind: 'sqlite' | 'postgres',
-): Promise<{ url: string; drop: () => Promise<void> }> {
-  if (kind === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'backpack-bench-'));
-    return {
-      url: `file:${join(dir, 'bench.db')}`,
-      drop: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const name = `backpack_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_SERVER });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(POSTGRES_SERVER);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: POSTGRES_SERVER });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
   };
 }
 
@@ -176,7 +147,7 @@ function signedPushes(issuer: LocalIssuer): string[] {
 
 async function benchDatabase(kind: 'sqlite' | 'postgres', issuer: LocalIssuer, rows: Row[]): Promise<void> {
   console.log(`\n== ${kind}`);
-  const database = await createDatabase(kind);
+  const database = await createBenchDatabase(kind, 'backpack_bench');
   const payloadDir = mkdtempSync(join(tmpdir(), 'backpack-bench-payloads-'));
   try {
     await applyMigrations(database.url);
